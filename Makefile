@@ -1,0 +1,61 @@
+# intacct-sync: the two commands are `make run` (set up and sync against the sandbox) and
+# `make test` (the whole suite against real services). See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+LOCALENV := $(PY) -m include.localenv
+
+.PHONY: help venv setup run up down test lint psql bench constraints clean-local
+
+help:
+	@echo "make run    set up everything (venv, PostgreSQL, Airflow) and run a full sync against the sandbox"
+	@echo "make test   run the test suite against real PostgreSQL and the sandbox"
+	@echo "make up     long-running Airflow UI on http://localhost:8080 (+ sandbox); make down stops it"
+	@echo "make lint   ruff"
+	@echo "make psql   psql into the AR database"
+
+$(PY):
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found; set PYTHON=...)"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when a pin changes; the project itself is installed (editable, no deps) so
+# Airflow discovers the `intacct` connection type through its provider entry point.
+$(STAMP): $(PY) requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+	$(PY) -m pip install -q --upgrade "pip==26.3"
+	$(PY) -m pip install -q -c constraints.txt -r requirements.txt -r requirements-dev.txt
+	$(PY) -m pip install -q --no-deps -e .
+	$(PY) -m pip check
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+setup: venv
+	$(LOCALENV) setup
+
+run: venv
+	$(LOCALENV) run
+
+up: venv
+	$(LOCALENV) up
+
+down:
+	@if [ -x $(PY) ]; then $(LOCALENV) down; else echo "down: nothing to stop"; fi
+
+test: venv
+	$(LOCALENV) test $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+psql: venv
+	$(LOCALENV) psql
+
+constraints: $(PY)
+	$(PY) -m pip install -q -r requirements.txt -r requirements-dev.txt
+	$(PY) -m pip check
+	{ echo "# Frozen, pip-check-clean closure of requirements.txt + requirements-dev.txt (Python 3.11)."; \
+	  echo "# Regenerate: make constraints  (after changing a pin; commit both files)."; \
+	  $(PY) -m pip freeze --exclude-editable | grep -v '^intacct-sync'; } > constraints.txt

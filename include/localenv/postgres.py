@@ -1,0 +1,326 @@
+"""The project's private PostgreSQL 15 server: find or install, initialise, start, stop.
+
+It lives under `.local/postgres/` (git-ignored), listens on loopback only, and is started and
+stopped by the pid in its own `postmaster.pid` — never by process name, so other PostgreSQL
+servers on the machine are never touched. Standard library only: this runs before the venv
+has anything in it.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+PG_MAJOR = "15"
+DEFAULT_PORT = 54329
+ROLE = "intacct_sync"
+# A local, loopback-only development server: this password is the project's documented
+# default, also written in airflow_settings.yaml. Production uses its own connection.
+ROLE_PASSWORD = "intacct_sync"  # noqa: S105
+DATABASES = ("airflow", "airflow_test", "ar")
+
+
+class SetupError(RuntimeError):
+    """A set-up problem a person must act on; the message says what and how."""
+
+
+@dataclass(frozen=True)
+class PostgresPaths:
+    """Where the project's server keeps its files."""
+
+    root: Path
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.root / "run"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "server.log"
+
+    @property
+    def port_file(self) -> Path:
+        return self.root / "port"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.data / "postmaster.pid"
+
+
+def default_search_dirs() -> list[str]:
+    """Where PostgreSQL 15 may live: $PG_BIN, Debian's versioned directory, then $PATH."""
+    dirs = [os.environ.get("PG_BIN", ""), f"/usr/lib/postgresql/{PG_MAJOR}/bin"]
+    on_path = shutil.which("pg_ctl")
+    if on_path:
+        dirs.append(str(Path(on_path).resolve().parent))
+    return [d for d in dirs if d]
+
+
+def find_bin_dir(search_dirs: list[str]) -> Path | None:
+    """The first directory holding PostgreSQL 15's initdb and pg_ctl."""
+    for candidate in search_dirs:
+        directory = Path(candidate)
+        if (directory / "initdb").exists() and (directory / "pg_ctl").exists():
+            version = subprocess.run(
+                [str(directory / "pg_ctl"), "--version"], capture_output=True, text=True
+            ).stdout
+            if f"(PostgreSQL) {PG_MAJOR}." in version:
+                return directory
+    return None
+
+
+def ensure_binaries(
+    search_dirs: list[str] | None = None, apt_get: str | None | bool = True
+) -> Path:
+    """Return PostgreSQL 15's bin directory, installing Debian's package when it is missing.
+
+    `apt_get=True` means "look it up on PATH"; tests pass None to simulate a machine without it.
+    """
+    search_dirs = default_search_dirs() if search_dirs is None else search_dirs
+    found = find_bin_dir(search_dirs)
+    if found:
+        return found
+    apt = shutil.which("apt-get") if apt_get is True else apt_get
+    if not apt or os.geteuid() != 0:
+        raise SetupError(
+            "PostgreSQL 15 binaries (initdb, pg_ctl) were not found in "
+            f"{', '.join(search_dirs) or 'any known place'} and cannot be installed here "
+            f"({'apt-get is unavailable' if not apt else 'installing needs root'}). "
+            "Install PostgreSQL 15 (Debian: apt-get install postgresql-15) or set PG_BIN to "
+            "its bin directory, then run make again."
+        )
+    print("postgres: PostgreSQL 15 binaries missing; installing Debian's postgresql-15 ...")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in ([apt, "update", "-q"], [apt, "install", "-y", "-q", f"postgresql-{PG_MAJOR}"]):
+        result = subprocess.run(command, env=env, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise SetupError(
+                f"`{' '.join(command)}` failed (exit {result.returncode}):\n{result.stderr[-2000:]}"
+            )
+    found = find_bin_dir(default_search_dirs())
+    if not found:
+        raise SetupError("postgresql-15 was installed but initdb/pg_ctl are still not found.")
+    return found
+
+
+def port_is_free(port: int) -> bool:
+    """True when nothing listens on 127.0.0.1:port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def pick_port(preferred: int) -> int:
+    """The preferred port if free, else the next free one above it."""
+    for port in range(preferred, preferred + 100):
+        if port_is_free(port):
+            return port
+    raise SetupError(f"No free loopback port in {preferred}-{preferred + 99} for PostgreSQL.")
+
+
+class PostgresServer:
+    """One private cluster: `ensure_running()` is idempotent and recovers interrupted set-ups."""
+
+    def __init__(self, root: Path) -> None:
+        self.paths = PostgresPaths(root)
+        self._bin: Path | None = None
+
+    # -- helpers ---------------------------------------------------------------------------
+    @property
+    def bin(self) -> Path:
+        if self._bin is None:
+            self._bin = ensure_binaries()
+        return self._bin
+
+    def _owner(self) -> pwd.struct_passwd | None:
+        """PostgreSQL refuses to run as root; as root we run it as the `postgres` user."""
+        if os.geteuid() != 0:
+            return None
+        try:
+            return pwd.getpwnam("postgres")
+        except KeyError as missing:
+            raise SetupError(
+                "Running as root, PostgreSQL needs an unprivileged `postgres` OS user, and there "
+                "is none. Create it (useradd --system postgres) or run make as a normal user."
+            ) from missing
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        owner = self._owner()
+        command = list(args)
+        if owner is not None:
+            command = ["runuser", "-u", owner.pw_name, "--", *command]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if check and result.returncode != 0:
+            raise SetupError(
+                f"`{' '.join(args)}` failed (exit {result.returncode}):\n"
+                f"{(result.stderr or result.stdout)[-2000:]}"
+            )
+        return result
+
+    def _prepare_dirs(self) -> None:
+        self.paths.root.mkdir(parents=True, exist_ok=True)
+        self.paths.socket_dir.mkdir(exist_ok=True)
+        owner = self._owner()
+        if owner is not None:
+            for path in (self.paths.root, self.paths.socket_dir):
+                os.chown(path, owner.pw_uid, owner.pw_gid)
+            # The server must be able to reach its directory through every parent.
+            for parent in self.paths.root.resolve().parents:
+                if not os.access(parent, os.X_OK, effective_ids=False):
+                    raise SetupError(
+                        f"{parent} is not traversable; PostgreSQL cannot reach its data."
+                    )
+
+    @property
+    def port(self) -> int:
+        return int(self.paths.port_file.read_text().strip())
+
+    def running_pid(self) -> int | None:
+        """The pid from postmaster.pid when that process is alive, else None."""
+        try:
+            pid = int(self.paths.pid_file.read_text().splitlines()[0])
+        except (FileNotFoundError, IndexError, ValueError, PermissionError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            return pid
+        return pid
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def is_initialised(self) -> bool:
+        return (self.paths.data / "PG_VERSION").exists() and (
+            self.paths.data / "global" / "pg_control"
+        ).exists()
+
+    def initialise(self) -> None:
+        """Run initdb once; an interrupted earlier initdb is moved aside, never deleted."""
+        self._prepare_dirs()
+        if self.is_initialised():
+            return
+        if self.paths.data.exists() and any(self.paths.data.iterdir()):
+            aside = self.paths.root / f"data.incomplete-{time.strftime('%Y%m%d-%H%M%S')}"
+            self.paths.data.rename(aside)
+            print(
+                f"postgres: {self.paths.data} was half-initialised (interrupted run); "
+                f"moved it to {aside} and initialising afresh."
+            )
+        if not self.paths.port_file.exists():
+            preferred = int(os.environ.get("PG_PORT", DEFAULT_PORT))
+            port = pick_port(preferred)
+            if port != preferred:
+                print(f"postgres: port {preferred} is taken; using free port {port}.")
+            self.paths.port_file.write_text(f"{port}\n")
+        pwfile = self.paths.root / ".initdb-pw"
+        pwfile.write_text(ROLE_PASSWORD + "\n")
+        owner = self._owner()
+        if owner is not None:
+            os.chown(pwfile, owner.pw_uid, owner.pw_gid)
+        try:
+            self._run(
+                str(self.bin / "initdb"),
+                "-D",
+                str(self.paths.data),
+                "-U",
+                ROLE,
+                f"--pwfile={pwfile}",
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            )
+        finally:
+            pwfile.unlink(missing_ok=True)
+        print(f"postgres: initialised cluster in {self.paths.data}")
+
+    def start(self) -> bool:
+        """Start the server; returns False when it was already running."""
+        self.initialise()
+        if self.running_pid() is not None:
+            return False
+        port = self.port
+        if not port_is_free(port):
+            raise SetupError(
+                f"Port {port} on 127.0.0.1 is taken by another process, so the project's "
+                f"PostgreSQL cannot start. Stop that process, or delete {self.paths.port_file} "
+                "and set PG_PORT=<free port> to move this project's server."
+            )
+        options = (
+            f"-p {port} -c listen_addresses=127.0.0.1 -k {self.paths.socket_dir} "
+            "-c max_connections=200 -c shared_buffers=256MB -c fsync=on"
+        )
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.paths.data),
+            "-l",
+            str(self.paths.log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
+        return True
+
+    def stop(self) -> bool:
+        """Fast shutdown by the pid in postmaster.pid; returns False when it was not running."""
+        pid = self.running_pid()
+        if pid is None:
+            return False
+        os.kill(pid, signal.SIGINT)  # PostgreSQL's "fast" shutdown
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.running_pid() is None:
+                return True
+            time.sleep(0.2)
+        raise SetupError(f"PostgreSQL (pid {pid}) did not stop within 60 s; see {self.paths.log}")
+
+    def psql(self, database: str, sql: str) -> str:
+        """Run one SQL statement over the local socket as the project's role."""
+        result = self._run(
+            str(self.bin / "psql"),
+            "-h",
+            str(self.paths.socket_dir),
+            "-p",
+            str(self.port),
+            "-U",
+            ROLE,
+            "-d",
+            database,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-Atqc",
+            sql,
+        )
+        return result.stdout.strip()
+
+    def ensure_databases(self) -> None:
+        """Create the project's databases that are missing (recovers a half-finished set-up)."""
+        existing = set(self.psql("postgres", "SELECT datname FROM pg_database").split())
+        for name in DATABASES:
+            if name not in existing:
+                self.psql("postgres", f'CREATE DATABASE "{name}"')
+                print(f"postgres: created database {name}")
+
+    def dsn(self, database: str) -> str:
+        return f"postgresql://{ROLE}:{ROLE_PASSWORD}@127.0.0.1:{self.port}/{database}"

@@ -1,0 +1,87 @@
+"""The project's PostgreSQL set-up recovers from bad states or says exactly what is wrong."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from include.localenv.airflow_env import LOCAL
+from include.localenv.postgres import PostgresServer, SetupError, ensure_binaries
+
+
+@pytest.fixture(scope="module")
+def scratch_root() -> Iterator[Path]:
+    """A directory the `postgres` OS user can traverse (pytest's tmp_path is private to root)."""
+    LOCAL.mkdir(exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="pgtest-", dir=LOCAL))
+    root.chmod(0o755)
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def half_initialised_server(scratch_root: Path) -> Iterator[PostgresServer]:
+    """A server whose data folder was left half-written by an interrupted initdb."""
+    data = scratch_root / "pg" / "data"
+    data.mkdir(parents=True)
+    (data / "base").mkdir()
+    (data / "precious.txt").write_text("left by an interrupted run")
+    server = PostgresServer(scratch_root / "pg")
+    yield server
+    server.stop()
+
+
+def test_half_initialised_folder_is_moved_aside_not_wiped(half_initialised_server):
+    server = half_initialised_server
+    assert server.start() is True
+    aside = [p for p in server.paths.root.iterdir() if p.name.startswith("data.incomplete-")]
+    assert len(aside) == 1
+    assert (aside[0] / "precious.txt").read_text() == "left by an interrupted run"
+    assert server.psql("postgres", "SELECT 1") == "1"
+
+
+def test_start_is_idempotent_and_stop_uses_the_pid(half_initialised_server):
+    server = half_initialised_server
+    server.start()
+    pid = server.running_pid()
+    assert pid is not None
+    assert server.start() is False  # already running: nothing new started
+    assert server.stop() is True
+    assert server.running_pid() is None
+    assert server.stop() is False
+
+
+def test_databases_created_once_even_when_setup_is_repeated(half_initialised_server):
+    server = half_initialised_server
+    server.start()
+    server.ensure_databases()
+    server.ensure_databases()
+    names = server.psql("postgres", "SELECT datname FROM pg_database ORDER BY 1").split()
+    assert {"airflow", "airflow_test", "ar"} <= set(names)
+    assert len(names) == len(set(names))
+
+
+def test_port_taken_by_another_process_is_named(half_initialised_server):
+    server = half_initialised_server
+    server.stop()
+    with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        squatter.bind(("127.0.0.1", server.port))
+        squatter.listen()
+        with pytest.raises(SetupError, match=rf"Port {server.port} on 127.0.0.1 is taken"):
+            server.start()
+    assert server.running_pid() is None
+
+
+def test_missing_binaries_without_apt_say_what_to_do(tmp_path):
+    with pytest.raises(SetupError) as problem:
+        ensure_binaries(search_dirs=[str(tmp_path)], apt_get=None)
+    message = str(problem.value)
+    assert "PostgreSQL 15 binaries (initdb, pg_ctl) were not found" in message
+    assert "apt-get is unavailable" in message
+    assert "PG_BIN" in message

@@ -1,0 +1,81 @@
+"""Every DAG file imports cleanly, fast, and declares tags, an owner and retries.
+
+The checks live in `dag_problems()` so the same code that guards `dags/` is itself tested
+against a deliberately broken DAG folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+DAGS_FOLDER = Path(__file__).resolve().parents[1] / "dags"
+MAX_PARSE_SECONDS = 1.0
+
+
+def dag_problems(folder: Path) -> list[str]:
+    """One line per problem, each naming the file (and DAG) and what is wrong."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(folder))
+    problems = [
+        f"{Path(file).name}: import error: {error}" for file, error in bag.import_errors.items()
+    ]
+    for stat in bag.dagbag_stats:
+        seconds = stat.duration.total_seconds()
+        if seconds > MAX_PARSE_SECONDS:
+            problems.append(
+                f"{Path(stat.file).name}: takes {seconds:.2f} s to parse "
+                f"(limit {MAX_PARSE_SECONDS} s)"
+            )
+    for dag_id, dag in sorted(bag.dags.items()):
+        where = f"{Path(dag.fileloc).name} ({dag_id})"
+        if not dag.tags:
+            problems.append(f"{where}: no tags")
+        if not dag.owner or dag.owner == "airflow":
+            problems.append(f"{where}: no owner (set default_args['owner'])")
+        for task in dag.tasks:
+            if not task.retries:
+                problems.append(f"{where}: task {task.task_id} has no retries")
+    return problems
+
+
+def test_project_dags_have_no_problems():
+    problems = dag_problems(DAGS_FOLDER)
+    assert not problems, "DAG problems:\n" + "\n".join(problems)
+
+
+BROKEN = "from airflow.sdk import dag\nraise RuntimeError('boom in a broken DAG')\n"
+UNTAGGED = """
+from datetime import datetime
+from airflow.sdk import dag, task
+
+@dag(schedule=None, start_date=datetime(2026, 1, 1))
+def untagged():
+    @task
+    def hello():
+        return 1
+    hello()
+
+untagged()
+"""
+SLOW = "import time\ntime.sleep(1.3)\n" + UNTAGGED.replace("untagged", "slow_dag")
+
+
+@pytest.mark.parametrize(
+    ("filename", "source", "expected"),
+    [
+        ("broken_dag.py", BROKEN, "broken_dag.py: import error: "),
+        ("untagged_dag.py", UNTAGGED, "untagged_dag.py (untagged): no tags"),
+        ("untagged_dag.py", UNTAGGED, "untagged_dag.py (untagged): no owner"),
+        ("untagged_dag.py", UNTAGGED, "untagged_dag.py (untagged): task hello has no retries"),
+        ("slow_dag.py", SLOW, "slow_dag.py: takes "),
+    ],
+)
+def test_checker_names_the_file_and_the_problem(tmp_path, filename, source, expected):
+    (tmp_path / filename).write_text(source)
+    problems = dag_problems(tmp_path)
+    assert any(p.startswith(expected) for p in problems), problems
+    if filename == "broken_dag.py":
+        assert any("boom in a broken DAG" in p for p in problems), problems
