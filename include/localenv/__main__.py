@@ -216,12 +216,17 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("run", help="set up, then run a complete sync against the sandbox")
     sub.add_parser("up", help="long-running Airflow (UI on :8080) + sandbox")
     sub.add_parser("down", help="stop what `up` started")
-    test = sub.add_parser("test", help="run the test suite against real services")
-    test.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    sub.add_parser("test", help="run the test suite against real services (args go to pytest)")
     sub.add_parser("psql", help="psql into the AR database")
     sub.add_parser("pg-start", help="start the project's PostgreSQL")
     sub.add_parser("pg-stop", help="stop the project's PostgreSQL (by its pid)")
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    # Everything after `test` belongs to pytest (`make test PYTEST_ARGS="-q -k hook"`);
+    # argparse would take options starting with "-" as its own.
+    if argv[:1] == ["test"]:
+        args = argparse.Namespace(command="test", pytest_args=argv[1:])
+    else:
+        args = parser.parse_args(argv)
     handlers = {
         "setup": cmd_setup,
         "run": cmd_run,
