@@ -1,0 +1,141 @@
+"""Fixtures for the IntacctHook tests: connections from env vars, fixture files, fake HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import requests
+from intacct_sync.hooks import intacct as hook_module
+from intacct_sync.hooks.intacct import IntacctHook
+from requests.adapters import BaseAdapter
+
+FIXTURES = Path(
+    os.environ.get(
+        "INTACCT_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "intacct-fixtures"
+    )
+)
+
+FAST_RETRIES = {
+    "retry_attempts": 4,
+    "retry_initial_wait": 0.01,
+    "retry_max_wait": 0.05,
+    "retry_max_time": 10.0,
+    "timeout": 10.0,
+    "connect_timeout": 2.0,
+}
+
+
+def fixture_bytes(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+@pytest.fixture(autouse=True)
+def _airflow_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    if "AIRFLOW_HOME" not in os.environ:
+        monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path_factory.mktemp("airflow_home")))
+    hook_module.reset_sessions()
+    yield
+    hook_module.reset_sessions()
+
+
+@pytest.fixture
+def make_connection(monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
+    """Factory: define an ``intacct`` connection via AIRFLOW_CONN_<ID> (no database)."""
+
+    def make(
+        conn_id: str = "intacct_test",
+        *,
+        url: str = "https://intacct.invalid/ia/xml/xmlgw.phtml",
+        sender_id: str = "sender_x",
+        sender_password: str = "sender-pass-secret",  # noqa: S107
+        company_id: str = "COMPANY",
+        user_id: str = "ws_user",
+        user_password: str = "user-pass-secret",  # noqa: S107
+        entity_id: str | None = None,
+        company_timezone: str | None = "America/Los_Angeles",
+        page_size: int | None = None,
+        max_concurrent_requests: int | None = None,
+    ) -> str:
+        extra: dict[str, object] = {
+            "company_id": company_id,
+            "user_id": user_id,
+            "user_password": user_password,
+        }
+        for k, v in (
+            ("entity_id", entity_id),
+            ("company_timezone", company_timezone),
+            ("page_size", page_size),
+            ("max_concurrent_requests", max_concurrent_requests),
+        ):
+            if v is not None:
+                extra[k] = v
+        monkeypatch.setenv(
+            f"AIRFLOW_CONN_{conn_id.upper()}",
+            json.dumps(
+                {
+                    "conn_type": "intacct",
+                    "host": url,
+                    "login": sender_id,
+                    "password": sender_password,
+                    "extra": extra,
+                }
+            ),
+        )
+        return conn_id
+
+    return make
+
+
+@dataclass
+class Scripted:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/xml"})
+    exc: Exception | None = None
+
+
+class ScriptedAdapter(BaseAdapter):
+    """Answers requests from a script; records every request body."""
+
+    def __init__(self, script: list[Scripted]) -> None:
+        super().__init__()
+        self.script = list(script)
+        self.requests: list[requests.PreparedRequest] = []
+
+    def send(self, request, **kwargs):  # type: ignore[override]
+        self.requests.append(request)
+        item = self.script.pop(0)
+        if item.exc is not None:
+            raise item.exc
+        resp = requests.Response()
+        resp.status_code = item.status
+        resp._content = item.body
+        resp.headers.update(item.headers)
+        resp.url = request.url
+        resp.request = request
+        return resp
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def scripted_hook(make_connection) -> Iterator[Callable[..., tuple[IntacctHook, ScriptedAdapter]]]:
+    """A hook whose HTTP layer answers from a script (for HTTP-level classification)."""
+
+    def make(script: list[Scripted], **hook_kwargs) -> tuple[IntacctHook, ScriptedAdapter]:
+        conn_id = make_connection()
+        hook = IntacctHook(conn_id, **{**FAST_RETRIES, **hook_kwargs})
+        adapter = ScriptedAdapter(script)
+        session = hook.get_conn()
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        hook._local.session = session
+        return hook, adapter
+
+    yield make

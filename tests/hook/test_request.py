@@ -1,0 +1,176 @@
+"""Request building: safe filters, time zones, control ids, legacy element order."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from intacct_sync import xml_request as rq
+from lxml import etree
+
+LA = ZoneInfo("America/Los_Angeles")
+
+
+def test_hostile_customer_name_is_escaped_in_readbyquery_string():
+    q = rq.build_query(rq.eq("NAME", "O'Brien & <Co>"), LA)
+    assert q == "NAME = 'O\\'Brien & <Co>'"
+
+
+def test_backslash_cannot_close_the_literal():
+    q = rq.eq("NAME", "x\\' OR RECORDNO > '0").to_query(LA)
+    assert q == "NAME = 'x\\\\\\' OR RECORDNO > \\'0'"
+
+
+def test_hostile_query_is_xml_escaped_in_the_request_body():
+    q = rq.build_query(rq.eq("NAME", "O'Brien & <Co>"), LA)
+    body = rq.envelope(
+        sender_id="s",
+        sender_password="p",
+        control_id="c",
+        session_id="x",
+        functions=[rq.read_by_query("f", "CUSTOMER", "*", q, 10)],
+    )
+    assert b"O\\'Brien &amp; &lt;Co&gt;" in body
+    # And it round-trips to exactly the query text.
+    assert etree.fromstring(body).findtext(".//query") == q
+
+
+def test_field_names_are_validated():
+    with pytest.raises(ValueError):
+        rq.eq("NAME = 'x' OR 1", "y")
+
+
+def test_object_names_are_validated():
+    with pytest.raises(ValueError):
+        rq.read_by_query("f", "CUSTOMER</object><x>", "*", "", 10)
+
+
+def test_aware_datetime_is_converted_to_company_zone():
+    when = datetime(2024, 1, 15, 20, 30, 5, tzinfo=UTC)
+    assert (
+        rq.build_query(rq.ge("WHENMODIFIED", when), LA) == "WHENMODIFIED >= '01/15/2024 12:30:05'"
+    )
+
+
+def test_naive_datetime_is_refused():
+    with pytest.raises(ValueError, match="naive"):
+        rq.build_query(rq.ge("WHENMODIFIED", datetime(2024, 1, 1)), LA)
+
+
+def test_query_filter_renders_elements_with_zone_conversion():
+    el = rq.query(
+        "c",
+        "ARINVOICE",
+        ["RECORDNO"],
+        rq.ge("WHENMODIFIED", datetime(2024, 7, 1, 7, 0, tzinfo=UTC))
+        & rq.eq("CUSTOMERID", "O'Brien & <Co>"),
+        [("WHENMODIFIED", True), ("RECORDNO", True)],
+        500,
+        LA,
+    )
+    f = el.find("query/filter/and")
+    assert f[0].tag == "greaterthanorequalto" and f[0].findtext("value") == "07/01/2024 00:00:00"
+    assert f[1].findtext("value") == "O'Brien & <Co>"
+    assert [o.findtext("field") for o in el.iterfind("query/orderby/order")] == [
+        "WHENMODIFIED",
+        "RECORDNO",
+    ]
+
+
+def test_in_and_between_and_or():
+    q = (rq.in_("STATE", ["A", "B"]) | rq.between("RECORDNO", 1, 5)).to_query(LA)
+    assert q == "(STATE IN ('A','B') OR (RECORDNO >= 1 AND RECORDNO <= 5))"
+
+
+def test_control_id_is_deterministic_per_record_and_action():
+    a = rq.derive_control_id("create_invoice", "ARINVOICE", "inv-1")
+    assert a == rq.derive_control_id("create_invoice", "ARINVOICE", "inv-1")
+    assert a != rq.derive_control_id("create_invoice", "ARINVOICE", "inv-2")
+    assert a != rq.derive_control_id("reverse_invoice", "ARINVOICE", "inv-1")
+
+
+def test_update_control_id_changes_with_content():
+    one = rq.derive_control_id("update", "CUSTOMER", "c1", content={"NAME": "A"})
+    two = rq.derive_control_id("update", "CUSTOMER", "c1", content={"NAME": "B"})
+    assert one != two
+
+
+def test_long_or_odd_record_ids_give_valid_control_ids():
+    cid = rq.derive_control_id("create", "CUSTOMER", "x" * 400 + " é<>")
+    assert 1 <= len(cid) <= 256 and "<" not in cid
+
+
+def test_legacy_create_invoice_uses_xsd_order_and_date_objects():
+    fn = rq.legacy_write(
+        "c",
+        "create_invoice",
+        {
+            "invoiceitems": [{"amount": "10.00", "glaccountno": "4000", "locationid": "E100"}],
+            "datecreated": date(2024, 6, 3),
+            "customerid": "C1",
+            "invoiceno": "INV-1",
+        },
+        LA,
+    )
+    inv = fn.find("create_invoice")
+    assert [c.tag for c in inv] == ["customerid", "datecreated", "invoiceno", "invoiceitems"]
+    assert [c.text for c in inv.find("datecreated")] == ["2024", "06", "03"]
+    assert [c.tag for c in inv.find("invoiceitems/lineitem")] == [
+        "glaccountno",
+        "amount",
+        "locationid",
+    ]
+
+
+def test_legacy_function_refuses_unknown_fields():
+    with pytest.raises(ValueError, match="does not accept"):
+        rq.legacy_write("c", "create_invoice", {"customerid": "C1", "bogus": 1}, LA)
+
+
+def test_apply_arpayment_items_order():
+    fn = rq.legacy_write(
+        "c",
+        "apply_arpayment",
+        {
+            "arpaymentitems": [{"amount": 5, "invoicekey": "12"}],
+            "arpaymentkey": "7",
+            "paymentdate": date(2024, 1, 2),
+        },
+        LA,
+    )
+    ap = fn.find("apply_arpayment")
+    assert [c.tag for c in ap] == ["arpaymentkey", "paymentdate", "arpaymentitems"]
+    assert [c.tag for c in ap.find("arpaymentitems/arpaymentitem")] == ["invoicekey", "amount"]
+
+
+def test_generic_create_dates_are_mm_dd_yyyy():
+    fn = rq.generic_write("c", "create", "ARPYMT", {"RECEIPTDATE": date(2019, 5, 15)}, LA)
+    assert fn.findtext("create/ARPYMT/RECEIPTDATE") == "05/15/2019"
+
+
+def test_entity_login_and_uniqueid_in_envelope():
+    body = rq.envelope(
+        sender_id="s",
+        sender_password="p",
+        control_id="c",
+        functions=[],
+        login=rq.Login("u", "co", "pw", "E100"),
+        uniqueid=True,
+    )
+    root = etree.fromstring(body)
+    assert root.findtext("control/uniqueid") == "true"
+    assert root.findtext("operation/authentication/login/locationid") == "E100"
+
+
+def test_redact_xml_hides_passwords_and_session_ids():
+    body = rq.envelope(
+        sender_id="s",
+        sender_password="sender-secret",
+        control_id="c",
+        functions=[],
+        session_id="sess-secret-123",
+    )
+    text = rq.redact_xml(body)
+    assert "sender-secret" not in text and "sess-secret-123" not in text
+    assert "<password>***</password>" in text
