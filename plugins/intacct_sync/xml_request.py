@@ -19,7 +19,7 @@ import hashlib
 import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -268,15 +268,19 @@ def new_control_id() -> str:
 
 
 def derive_control_id(action: str, obj: str | None, record_id: str, *,
-                      content: Mapping[str, Any] | None = None) -> str:
+                      content: Mapping[str, Any] | None = None,
+                      version: str | None = None) -> str:
     """A deterministic function control id for a write of one record.
 
     The same record and action always give the same id, so with ``uniqueid=true`` Intacct
     itself refuses to run a replayed write twice. ``content`` (used for updates) adds a
     digest of the payload so two *different* updates of one record are not mistaken for
-    a replay of the first.
+    a replay of the first; ``version`` (the record's local version) separates updates that
+    return a record to earlier values.
     """
     base = f"{action}:{obj or ''}:{record_id}"
+    if version:
+        base = f"{base}@{version}"
     if content is not None:
         digest = hashlib.sha256(repr(_canonical(content)).encode()).hexdigest()[:16]
         base = f"{base}:{digest}"
@@ -473,6 +477,9 @@ def read(control_id: str, obj: str, keys: Sequence[str], fields: str | Sequence[
     fn = function(control_id)
     el = etree.SubElement(fn, "readByName" if by_name else "read")
     _sub(el, "object", check_object_name(obj))
+    for key in keys:
+        if "," in str(key):
+            raise ValueError(f"Key {key!r} contains a comma (it would name several records)")
     _sub(el, "keys", ",".join(str(k) for k in keys))
     _sub(el, "fields", fields_list(fields))
     _sub(el, "returnFormat", "xml")
@@ -505,6 +512,9 @@ def generic_delete(control_id: str, obj: str, keys: Sequence[str]) -> etree._Ele
     fn = function(control_id)
     el = etree.SubElement(fn, "delete")
     _sub(el, "object", check_object_name(obj))
+    for key in keys:
+        if "," in str(key):
+            raise ValueError(f"Key {key!r} contains a comma (it would name several records)")
     _sub(el, "keys", ",".join(str(k) for k in keys))
     return fn
 
@@ -525,7 +535,7 @@ def legacy_write(control_id: str, name: str, fields: Mapping[str, Any], company_
 class Login:
     user_id: str
     company_id: str
-    password: str
+    password: str = field(repr=False)
     entity_id: str | None = None
 
 

@@ -580,7 +580,7 @@ def test_company_limiter_caps_parallel_callers():
     def work():
         start.wait()
         with limiter.slot("ACME", 2):
-            time.sleep(0.02)
+            time.sleep(0.1)
 
     threads = [threading.Thread(target=work) for _ in range(8)]
     for t in threads:

@@ -174,3 +174,19 @@ def test_redact_xml_hides_passwords_and_session_ids():
     text = rq.redact_xml(body)
     assert "sender-secret" not in text and "sess-secret-123" not in text
     assert "<password>***</password>" in text
+
+
+def test_delete_key_with_a_comma_is_refused():
+    with pytest.raises(ValueError, match="contains a comma"):
+        rq.generic_delete("c1", "CUSTOMER", ["1,2"])
+
+
+def test_login_repr_never_shows_the_password():
+    assert "pw-that-must-not-show" not in repr(rq.Login("u", "C", "pw-that-must-not-show"))
+
+
+def test_update_version_changes_the_control_id():
+    fields = {"RECORDNO": "7", "NAME": "A"}
+    first = rq.derive_control_id("update", "CUSTOMER", "c-7", content=fields, version="1")
+    third = rq.derive_control_id("update", "CUSTOMER", "c-7", content=fields, version="3")
+    assert first != third

@@ -103,8 +103,10 @@ def test_latency_and_concurrency_limit(sandbox: SandboxServer) -> None:
     assert simple(sandbox).status == 200
     assert time.perf_counter() - t0 >= 0.3
     texts: list[str] = []
+    start = threading.Barrier(3)  # all three in flight together, however loaded the machine
 
     def worker() -> None:
+        start.wait()
         texts.append(simple(sandbox).xml.findtext("control/status"))
 
     threads = [threading.Thread(target=worker) for _ in range(3)]

@@ -47,12 +47,14 @@ from intacct_sync.errors import (
     IntacctObjectNotFoundError,
     IntacctPermissionError,
     IntacctRateLimitedError,
+    IntacctRecordNotFoundError,
     IntacctResponseError,
     IntacctSenderCredentialsError,
     IntacctSenderNotAuthorizedError,
     IntacctSessionExpiredError,
     IntacctTemporarilyUnavailableError,
     IntacctTooManyOperationsError,
+    IntacctTransactionAbortedError,
     IntacctTransientError,
     IntacctUnreachableError,
     IntacctUserCredentialsError,
@@ -252,6 +254,9 @@ class WriteFunction:
         digest for updates), so a replay after a timeout is refused by Intacct itself.
     :param lookup: query fields that find the created record again, used when a replay
         reports "already recorded"; defaults come from the object's id field.
+    :param version: the local record's version (e.g. its ``updated_at``), part of the
+        control id: pass it for updates, so changing a record back to earlier values is
+        still sent instead of being refused as a replay of the first update.
     """
 
     action: str
@@ -261,6 +266,7 @@ class WriteFunction:
     key: str | None = None
     control_id: str = ""
     lookup: Mapping[str, Any] | None = None
+    version: str | None = None
 
     def __post_init__(self) -> None:
         if self.action not in ("create", "update", "delete") and \
@@ -273,7 +279,8 @@ class WriteFunction:
         if not self.control_id:
             content = self.fields if self.action == "update" else None
             object.__setattr__(self, "control_id", rq.derive_control_id(
-                self.action, self.object, str(self.record_id), content=content))
+                self.action, self.object, str(self.record_id), content=content,
+                version=self.version))
 
     def to_element(self, company_tz: ZoneInfo) -> etree._Element:
         if self.action in ("create", "update"):
@@ -772,6 +779,7 @@ class IntacctHook(HttpHook):
         first = self._call_single(rq.read_by_query(
             rq.new_control_id(), obj, fields, query, size, docparid))
         data = first.data or _empty()
+        total, delivered = data.totalcount, len(data.records)
         yield data
         while (data.numremaining or 0) > 0:
             if not data.resultid:
@@ -783,6 +791,15 @@ class IntacctHook(HttpHook):
             if not data.records and (data.numremaining or 0) > 0:
                 self._raise(IntacctResponseError(
                     f"{obj}: readMore returned no records with {data.numremaining} remaining",
+                    retryable=False))
+            delivered += len(data.records)
+            # readMore moves Intacct's cursor: if a reply was lost and the call retried, the
+            # retry answers with the *next* page. Intacct's own count exposes the gap.
+            if total is not None and data.numremaining is not None and (
+                    total - data.numremaining != delivered):
+                self._raise(IntacctResponseError(
+                    f"{obj}: readMore pages skipped or repeated records (received {delivered}, "
+                    f"Intacct reports {total - data.numremaining} delivered); read again",
                     retryable=False))
             yield data
 
@@ -869,7 +886,8 @@ class IntacctHook(HttpHook):
                     f"{obj}: keyset cursor did not advance (order by not honoured)",
                     retryable=False))
             cursor, cursor_sort = (str(wm_text), int(str(rn_text))), new_sort
-            if data.numremaining == 0 or len(data.records) < size:
+            if data.numremaining == 0 or (
+                    data.numremaining is None and len(data.records) < size):
                 return
 
     def read(self, object: str, keys: Iterable[str | int],  # noqa: A002
@@ -953,6 +971,14 @@ class IntacctHook(HttpHook):
             if any(cid not in provisional for cid in pending):
                 raise
         done.update({cid: provisional[cid] for cid in pending if cid in provisional})
+        if transaction and any(r.already_recorded for r in done.values()):
+            # A transaction commits all or nothing: if one function of a replayed
+            # transaction was already recorded, the whole transaction committed before and
+            # the "aborted" siblings (XL03000009 only) are replays too.
+            for cid, r in list(done.items()):
+                if isinstance(r.error, IntacctTransactionAbortedError) and set(
+                        r.error.errornos) == {"XL03000009"}:
+                    done[cid] = self._already_recorded(r.function)
         return done
 
     def _write_result(self, f: WriteFunction, result: Result) -> WriteResult:
@@ -969,30 +995,41 @@ class IntacctHook(HttpHook):
         assert err is not None
         err.scrub(self._known_secrets())
         if isinstance(err, IntacctAlreadyRecordedError):
-            key = self._recover_key(f)
-            self.log.info("Write %s was already recorded by Intacct (replay); key %s",
-                          f.control_id, key)
-            return WriteResult(f, "success", key=key, already_recorded=True)
+            return self._already_recorded(f)
         return WriteResult(f, result.status or "failure", error=err)
 
-    def _recover_key(self, f: WriteFunction) -> str | None:
+    def _already_recorded(self, f: WriteFunction) -> WriteResult:
+        """A replay Intacct refused as done: success with the key, unless the record the
+        first attempt created can no longer be found (deleted in Intacct since)."""
+        key, found = self._recover_key(f)
+        if found == 0:
+            return WriteResult(f, "failure", error=IntacctRecordNotFoundError(
+                f"{f.control_id} was already recorded by Intacct, but the record it created "
+                "no longer exists (deleted in Intacct?); resend with a new control id",
+                control_id=f.control_id, retryable=False))
+        self.log.info("Write %s was already recorded by Intacct (replay); key %s",
+                      f.control_id, key)
+        return WriteResult(f, "success", key=key, already_recorded=True)
+
+    def _recover_key(self, f: WriteFunction) -> tuple[str | None, int | None]:
+        """(key, records found by the lookup; None when no lookup was possible)."""
         if f.action in ("update", "delete") or (f.key and f.action != "apply_arpayment"):
-            return f.key or _str_or_none(f.fields.get("RECORDNO"))
+            return f.key or _str_or_none(f.fields.get("RECORDNO")), None
         lookup = f.recovery_lookup()
         if lookup is None:
-            return None
+            return None, None
         obj, values = lookup
         try:
             filter_ = rq.And(*(rq.eq(k, v) for k, v in values.items()))
             found = list(self.read_by_query(obj, ["RECORDNO"], filter_, page_size=2))
         except IntacctError as exc:
             self.log.warning("Could not look up the key of %s: %s", f.control_id, exc)
-            return None
+            return None, None
         if len(found) != 1:
             self.log.warning("Lookup of %s in %s found %d records", f.control_id, obj,
                              len(found))
-            return None
-        return _str_or_none(found[0].get("RECORDNO"))
+            return None, len(found)
+        return _str_or_none(found[0].get("RECORDNO")), 1
 
     def _write_one(self, f: WriteFunction) -> WriteResult:
         return self.write_batch([f])[0]
