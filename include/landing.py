@@ -1,0 +1,100 @@
+"""Land raw Intacct records in Postgres with COPY, streaming, one transaction per chunk.
+
+The extract step writes here and the map step reads back; tasks share nothing but Postgres.
+Records stream from the hook's page iterator into COPY, so memory stays flat however many
+records a window holds. Landing (run, object, chunk) again replaces what that chunk landed
+before, so a retried extract never duplicates rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+COPY_SQL = (
+    "COPY intacct_sync.raw_records (run_id, object, chunk, recordno, whenmodified, payload)"
+    " FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (chunk))"
+)
+
+
+class _StreamReader:
+    """A read()-able file over an iterator of text pieces, for psycopg2's copy_expert."""
+
+    def __init__(self, pieces: Iterator[str]) -> None:
+        self._pieces = pieces
+        self._buffer = ""
+
+    def read(self, size: int = -1) -> str:
+        while size < 0 or len(self._buffer) < size:
+            piece = next(self._pieces, None)
+            if piece is None:
+                break
+            self._buffer += piece
+        if size < 0:
+            out, self._buffer = self._buffer, ""
+        else:
+            out, self._buffer = self._buffer[:size], self._buffer[size:]
+        return out
+
+    readline = read
+
+
+def _csv_rows(
+    run_id: str,
+    object_name: str,
+    chunk: str,
+    records: Iterable[Mapping[str, Any]],
+    counter: list[int],
+) -> Iterator[str]:
+    line = io.StringIO()
+    writer = csv.writer(line, lineterminator="\n")
+    for record in records:
+        recordno = record.get("RECORDNO")
+        if not recordno:
+            raise ValueError(f"{object_name}: a record without RECORDNO cannot be landed: {record}")
+        writer.writerow(
+            (
+                run_id,
+                object_name,
+                chunk,
+                recordno,
+                record.get("WHENMODIFIED") or "",
+                json.dumps(record, ensure_ascii=False, default=str),
+            )
+        )
+        counter[0] += 1
+        yield line.getvalue()
+        line.seek(0)
+        line.truncate()
+
+
+def land_records(
+    connection,
+    run_id: str,
+    object_name: str,
+    records: Iterable[Mapping[str, Any]],
+    chunk: str = "",
+) -> int:
+    """Replace the chunk's landed rows with `records`; returns how many were landed."""
+    counter = [0]
+    with connection, connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM intacct_sync.raw_records WHERE run_id = %s AND object = %s AND chunk = %s",
+            (run_id, object_name, chunk),
+        )
+        cursor.copy_expert(
+            COPY_SQL, _StreamReader(_csv_rows(run_id, object_name, chunk, records, counter))
+        )
+    return counter[0]
+
+
+def landed_count(connection, run_id: str, object_name: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM intacct_sync.raw_records WHERE run_id = %s AND object = %s",
+            (run_id, object_name),
+        )
+        return cursor.fetchone()[0]

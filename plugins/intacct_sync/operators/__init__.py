@@ -1,0 +1,1 @@
+"""Operators: thin wrappers that put the IntacctHook to work inside Airflow tasks."""

@@ -1,0 +1,87 @@
+"""IntacctExtractOperator lands exactly the sandbox's records, once, whatever the window."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from intacct_sync.operators.extract import IntacctExtractOperator
+
+from tests.operators.conftest import sandbox_get
+
+LA = ZoneInfo("America/Los_Angeles")
+
+
+def _operator(**kwargs) -> IntacctExtractOperator:
+    defaults = dict(
+        task_id="extract",
+        object_name="invoices",
+        intacct_object="SODOCUMENT",
+        docparid="Sales Invoice",
+        fields=["DOCNO", "TOTAL", "STATE"],
+        landing_run_id="run-1",
+    )
+    return IntacctExtractOperator(**{**defaults, **kwargs})
+
+
+def _landed(connection, run_id="run-1") -> list[tuple[str, dict]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT recordno, payload FROM intacct_sync.raw_records WHERE run_id = %s", (run_id,)
+        )
+        return cursor.fetchall()
+
+
+def test_full_extract_lands_every_sales_invoice_once(intacct_connection, ar_connection):
+    summary = _operator().execute({})
+    truth = sandbox_get(
+        intacct_connection, "summary", object="SODOCUMENT", docparid="Sales Invoice"
+    )
+    rows = _landed(ar_connection)
+    assert summary["records"] == len(rows) == truth["count"]
+    assert len({recordno for recordno, _ in rows}) == len(rows)
+    assert all(payload["DOCNO"] for _, payload in rows)
+
+
+def test_rerunning_the_same_run_replaces_instead_of_duplicating(intacct_connection, ar_connection):
+    _operator().execute({})
+    first = sorted(r for r, _ in _landed(ar_connection))
+    _operator().execute({})
+    assert sorted(r for r, _ in _landed(ar_connection)) == first
+
+
+def test_window_lands_exactly_the_records_modified_inside_it(intacct_connection, ar_connection):
+    clock = sandbox_get(intacct_connection, "clock")
+    end = datetime.fromisoformat(clock["iso"])
+    start = end - timedelta(days=90)
+    fmt = "%m/%d/%Y %H:%M:%S"
+    query = (
+        f"WHENMODIFIED >= '{start.astimezone(LA).strftime(fmt)}'"
+        f" AND WHENMODIFIED < '{end.astimezone(LA).strftime(fmt)}'"
+    )
+    truth = sandbox_get(
+        intacct_connection,
+        "records",
+        object="SODOCUMENT",
+        docparid="Sales Invoice",
+        query=query,
+        limit=10000,
+    )
+    summary = _operator(window_start=start.isoformat(), window_end=end.isoformat()).execute({})
+    landed = {recordno for recordno, _ in _landed(ar_connection)}
+    assert (
+        0
+        < summary["records"]
+        < sandbox_get(intacct_connection, "summary", object="SODOCUMENT", docparid="Sales Invoice")[
+            "count"
+        ]
+    )
+    assert landed == {str(r["RECORDNO"]) for r in truth["records"]}
+
+
+def test_naive_window_is_refused_before_any_call(intacct_connection, ar_connection):
+    before = sandbox_get(intacct_connection, "faults")["calls"]
+    with pytest.raises(ValueError, match="window_start='2026-01-01T00:00:00' has no time zone"):
+        _operator(window_start="2026-01-01T00:00:00").execute({})
+    assert sandbox_get(intacct_connection, "faults")["calls"] == before
