@@ -15,7 +15,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 COPY_SQL = (
-    "COPY intacct_sync.raw_records (run_id, object, chunk, recordno, whenmodified, payload)"
+    "COPY intacct_sync.raw_records"
+    " (run_id, object, chunk, recordno, whenmodified, parent, payload)"
     " FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (chunk))"
 )
 
@@ -48,6 +49,7 @@ def _csv_rows(
     chunk: str,
     records: Iterable[Mapping[str, Any]],
     counter: list[int],
+    parent_field: str | None,
 ) -> Iterator[str]:
     line = io.StringIO()
     writer = csv.writer(line, lineterminator="\n")
@@ -62,6 +64,7 @@ def _csv_rows(
                 chunk,
                 recordno,
                 record.get("WHENMODIFIED") or "",
+                (record.get(parent_field) or "") if parent_field else "",
                 json.dumps(record, ensure_ascii=False, default=str),
             )
         )
@@ -77,8 +80,12 @@ def land_records(
     object_name: str,
     records: Iterable[Mapping[str, Any]],
     chunk: str = "",
+    parent_field: str | None = None,
 ) -> int:
-    """Replace the chunk's landed rows with `records`; returns how many were landed."""
+    """Replace the chunk's landed rows with `records`; returns how many were landed.
+
+    `parent_field` names the header key of child records (e.g. DOCHDRNO for lines).
+    """
     counter = [0]
     with connection, connection.cursor() as cursor:
         cursor.execute(
@@ -86,9 +93,21 @@ def land_records(
             (run_id, object_name, chunk),
         )
         cursor.copy_expert(
-            COPY_SQL, _StreamReader(_csv_rows(run_id, object_name, chunk, records, counter))
+            COPY_SQL,
+            _StreamReader(_csv_rows(run_id, object_name, chunk, records, counter, parent_field)),
         )
     return counter[0]
+
+
+def landed_keys(connection, run_id: str, object_name: str, chunk: str = "") -> list[str]:
+    """RECORDNOs landed for (run, object, chunk): the parents children are read for."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT recordno FROM intacct_sync.raw_records"
+            " WHERE run_id = %s AND object = %s AND chunk = %s ORDER BY recordno",
+            (run_id, object_name, chunk),
+        )
+        return [r[0] for r in cursor.fetchall()]
 
 
 def landed_count(connection, run_id: str, object_name: str) -> int:

@@ -11,8 +11,10 @@ from typing import Any
 from airflow.sdk import BaseOperator
 
 from intacct_sync.hooks.intacct import POOL_NAME, IntacctHook, RecordStream
+from intacct_sync.xml_request import in_
 
 PROGRESS_EVERY = 5_000
+CHILD_BATCH = 500  # header keys per child query: one 2,000-record page for ~4 lines each
 
 
 def _aware(value: str | datetime | None, name: str) -> datetime | None:
@@ -37,6 +39,9 @@ class IntacctExtractOperator(BaseOperator):
         including records with an empty WHENMODIFIED.
     :param window_end: aware ISO time (templated); None reads to now.
     :param chunk: a label when one run lands several windows (history chunks).
+    :param children: child records to read for the landed headers (lines, payment
+        details): ``{"intacct_object", "parent_field", "fields"}``; landed as
+        ``<object_name>.children`` with their header's key.
     """
 
     template_fields: Sequence[str] = ("window_start", "window_end", "landing_run_id", "chunk")
@@ -53,6 +58,7 @@ class IntacctExtractOperator(BaseOperator):
         window_end: str | None = None,
         landing_run_id: str = "{{ run_id }}",
         chunk: str = "",
+        children: dict[str, Any] | None = None,
         intacct_conn_id: str = "intacct_default",
         postgres_conn_id: str = "ar_postgres",
         **kwargs: Any,
@@ -67,6 +73,7 @@ class IntacctExtractOperator(BaseOperator):
         self.window_end = window_end
         self.landing_run_id = landing_run_id
         self.chunk = chunk
+        self.children = children
         self.intacct_conn_id = intacct_conn_id
         self.postgres_conn_id = postgres_conn_id
 
@@ -91,6 +98,26 @@ class IntacctExtractOperator(BaseOperator):
                     eta,
                 )
             yield record
+
+    def _land_children(self, hook: IntacctHook, connection) -> int:
+        """Read the children of the headers this chunk landed, CHILD_BATCH keys per query."""
+        from include.landing import land_records, landed_keys
+
+        spec = self.children or {}
+        keys = landed_keys(connection, self.landing_run_id, self.object_name, self.chunk)
+
+        def records() -> Iterator[dict[str, Any]]:
+            for start in range(0, len(keys), CHILD_BATCH):
+                batch = keys[start:start + CHILD_BATCH]
+                yield from hook.query_keyset(
+                    spec["intacct_object"], spec["fields"],
+                    extra_filter=in_(spec["parent_field"], batch), include_unmodified=True,
+                )
+
+        return land_records(
+            connection, self.landing_run_id, f"{self.object_name}.children", records(),
+            chunk=self.chunk, parent_field=spec["parent_field"],
+        )
 
     def execute(self, context: Any) -> dict[str, Any]:
         from include.ar_database import connect
@@ -117,11 +144,13 @@ class IntacctExtractOperator(BaseOperator):
                 self._with_progress(stream, hook.config.page_size),
                 chunk=self.chunk,
             )
+            children = self._land_children(hook, connection) if self.children else 0
         seconds = time.monotonic() - started
         summary = {
             "object": self.object_name,
             "chunk": self.chunk,
             "records": landed,
+            "children": children,
             "pages": stream.pages,
             "window_start": start.isoformat() if start else None,
             "window_end": end.isoformat() if end else None,

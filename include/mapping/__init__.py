@@ -1,0 +1,88 @@
+"""Vectorised mapping of landed Intacct records into AR rows: one module per object.
+
+Each module exposes `map_records(headers, children) -> Mapped`. The conversions every
+object shares live here, so an Intacct format is parsed in exactly one place. Money stays
+exact: amounts are validated as decimal text and cast to numeric by PostgreSQL, never float.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+DECIMAL = r"-?\d+(\.\d+)?"
+
+
+@dataclass
+class Rejected:
+    """A record that cannot be mapped: it goes to reconciliation_errors, the batch goes on."""
+
+    record_id: str
+    error: str
+    hint: str
+
+
+@dataclass
+class Mapped:
+    """AR rows ready to load: headers keyed by intacct_recordno, optional child rows."""
+
+    rows: pd.DataFrame
+    children: pd.DataFrame | None = None
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+def column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A payload field as text (missing field or empty value = None)."""
+    if name not in frame:
+        return pd.Series([None] * len(frame), index=frame.index, dtype="object")
+    values = frame[name].astype("object")
+    return values.where(values.notna() & (values != ""), None)
+
+
+def money(frame: pd.DataFrame, name: str) -> tuple[pd.Series, pd.Series]:
+    """(amount text with empty as '0', mask of values that are not decimals)."""
+    values = column(frame, name).fillna("0").astype(str).str.strip()
+    return values, ~values.str.fullmatch(DECIMAL)
+
+
+def intacct_date(frame: pd.DataFrame, name: str) -> pd.Series:
+    """MM/DD/YYYY (readByQuery/query output) → ISO date text, None when empty."""
+    parsed = pd.to_datetime(column(frame, name), format="%m/%d/%Y", errors="coerce")
+    return parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), None)
+
+
+def intacct_timestamp(frame: pd.DataFrame, name: str) -> pd.Series:
+    """MM/DD/YYYY HH:MM:SS, company-local as Intacct gives it → ISO text without a zone."""
+    parsed = pd.to_datetime(column(frame, name), format="%m/%d/%Y %H:%M:%S", errors="coerce")
+    return parsed.dt.strftime("%Y-%m-%d %H:%M:%S").where(parsed.notna(), None)
+
+
+def entity(frame: pd.DataFrame) -> pd.Series:
+    """MEGAENTITYID, '' for the top level."""
+    return column(frame, "MEGAENTITYID").fillna("")
+
+
+def extras(frame: pd.DataFrame, used: set[str]) -> pd.Series:
+    """Fields the mapping does not consume (custom fields), kept as a JSON object."""
+    rest = [c for c in frame.columns if c not in used and not c.startswith("_")]
+    if not rest:
+        return pd.Series(["{}"] * len(frame), index=frame.index)
+    return frame[rest].apply(
+        lambda r: json.dumps({k: v for k, v in r.items() if v not in (None, "")}, sort_keys=True),
+        axis=1,
+    )
+
+
+def row_hash(rows: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """A stable digest of the mapped values, so unchanged rows are never rewritten."""
+    return pd.util.hash_pandas_object(rows[columns].astype(str), index=False).astype(str)
+
+
+def reject(
+    rows: pd.DataFrame, bad: pd.Series, record_ids: pd.Series, error: str, hint: str
+) -> tuple[pd.DataFrame, list[Rejected]]:
+    """Split off the rows where `bad` holds, as Rejected entries naming each record."""
+    rejected = [Rejected(str(r), error, hint) for r in record_ids[bad]]
+    return rows[~bad], rejected

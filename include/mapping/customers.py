@@ -1,0 +1,75 @@
+"""CUSTOMER → ar.customers."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from include.mapping import (
+    Mapped,
+    column,
+    entity,
+    extras,
+    intacct_timestamp,
+    reject,
+    row_hash,
+)
+
+ADDRESS = {
+    "address1": "BILLTO.MAILADDRESS.ADDRESS1",
+    "city": "BILLTO.MAILADDRESS.CITY",
+    "state": "BILLTO.MAILADDRESS.STATE",
+    "zip": "BILLTO.MAILADDRESS.ZIP",
+    "country": "BILLTO.MAILADDRESS.COUNTRY",
+}
+USED = {
+    "RECORDNO",
+    "CUSTOMERID",
+    "NAME",
+    "STATUS",
+    "CURRENCY",
+    "MEGAENTITYID",
+    "DISPLAYCONTACT.EMAIL1",
+    "WHENCREATED",
+    "WHENMODIFIED",
+    *ADDRESS.values(),
+}
+
+
+def map_records(headers: pd.DataFrame, children: pd.DataFrame | None = None) -> Mapped:
+    address = pd.DataFrame({key: column(headers, field) for key, field in ADDRESS.items()})
+    rows = pd.DataFrame(
+        {
+            "intacct_recordno": column(headers, "RECORDNO"),
+            "intacct_customer_id": column(headers, "CUSTOMERID"),
+            "account_number": column(headers, "CUSTOMERID"),
+            "name": column(headers, "NAME"),
+            "status": column(headers, "STATUS").str.lower(),
+            "email": column(headers, "DISPLAYCONTACT.EMAIL1"),
+            "currency": column(headers, "CURRENCY"),
+            "entity": entity(headers),
+            "billing_address": [
+                json.dumps({k: v for k, v in r.items() if v}, sort_keys=True)
+                for r in address.to_dict("records")
+            ],
+            "custom_fields": extras(headers, USED),
+            "intacct_whenmodified": intacct_timestamp(headers, "WHENMODIFIED"),
+        }
+    )
+    rows, rejected = reject(
+        rows,
+        rows["name"].isna(),
+        rows["intacct_recordno"],
+        "CUSTOMER has no NAME",
+        "Give the customer a name in Intacct; it is synced on its next change.",
+    )
+    rows, more = reject(
+        rows,
+        ~rows["status"].isin(["active", "inactive"]),
+        rows["intacct_recordno"],
+        "CUSTOMER STATUS is neither active nor inactive",
+        "Check the customer's status in Intacct.",
+    )
+    rows = rows.assign(row_hash=row_hash(rows, list(rows.columns)))
+    return Mapped(rows=rows, rejected=rejected + more)

@@ -1,0 +1,97 @@
+"""ARPYMT + ARPYMTDETAIL → ar.payments + ar.payment_applications.
+
+A detail applies cash (TRX_PAYMENTAMOUNT) and/or a credit (ADJUSTMENTKEY,
+TRX_ADJUSTMENTAMOUNT) to the A/R invoice RECORDKEY; the loader resolves both keys to local
+invoices and credit notes through their ar_recordno (the OE documents' PRRECORDKEY).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from include.mapping import (
+    Mapped,
+    column,
+    entity,
+    extras,
+    intacct_date,
+    intacct_timestamp,
+    money,
+    reject,
+    row_hash,
+)
+
+USED = {
+    "RECORDNO",
+    "CUSTOMERID",
+    "STATE",
+    "CURRENCY",
+    "MEGAENTITYID",
+    "RECEIPTDATE",
+    "TRX_TOTALENTERED",
+    "PAYMENTMETHOD",
+    "DOCNUMBER",
+    "FINANCIALENTITY",
+    "DESCRIPTION",
+    "WHENMODIFIED",
+}
+
+
+def map_records(headers: pd.DataFrame, children: pd.DataFrame | None = None) -> Mapped:
+    amount, bad_amount = money(headers, "TRX_TOTALENTERED")
+    rows = pd.DataFrame(
+        {
+            "intacct_recordno": column(headers, "RECORDNO"),
+            "intacct_customer_id": column(headers, "CUSTOMERID"),
+            "state": column(headers, "STATE"),
+            "currency": column(headers, "CURRENCY"),
+            "entity": entity(headers),
+            "payment_date": intacct_date(headers, "RECEIPTDATE"),
+            "amount": amount,
+            "method": column(headers, "PAYMENTMETHOD"),
+            "reference": column(headers, "DOCNUMBER"),
+            "bank_account": column(headers, "FINANCIALENTITY"),
+            "memo": column(headers, "DESCRIPTION"),
+            "custom_fields": extras(headers, USED),
+            "intacct_whenmodified": intacct_timestamp(headers, "WHENMODIFIED"),
+        }
+    )
+    details = children if children is not None else pd.DataFrame(columns=["PAYMENTKEY"])
+    cash, bad_cash = money(details, "TRX_PAYMENTAMOUNT")
+    credit, bad_credit = money(details, "TRX_ADJUSTMENTAMOUNT")
+    applications = pd.DataFrame(
+        {
+            "parent_recordno": column(details, "PAYMENTKEY"),
+            "detail_recordno": pd.to_numeric(column(details, "RECORDNO"), errors="coerce"),
+            "intacct_target_key": column(details, "RECORDKEY"),
+            "intacct_credit_key": column(details, "ADJUSTMENTKEY"),
+            "amount": cash,
+            "credit_amount": credit,
+        }
+    ).sort_values(["parent_recordno", "detail_recordno"])
+    applications["line_no"] = applications.groupby("parent_recordno").cumcount() + 1
+    bad_parents = applications["parent_recordno"][bad_cash | bad_credit].unique()
+    rows, rejected = reject(
+        rows,
+        bad_amount | rows["intacct_recordno"].isin(bad_parents),
+        rows["intacct_recordno"],
+        "amount is not a decimal number",
+        "Check the payment's amounts in Intacct.",
+    )
+    rows, more = reject(
+        rows,
+        rows["currency"].isna(),
+        rows["intacct_recordno"],
+        "payment has no currency",
+        "Set the payment's currency in Intacct.",
+    )
+    applications = applications[applications["parent_recordno"].isin(rows["intacct_recordno"])]
+    applications = applications.drop(columns="detail_recordno")
+    digest = (
+        applications.assign(h=row_hash(applications, list(applications.columns)))
+        .groupby("parent_recordno")["h"]
+        .agg(lambda h: ",".join(sorted(h)))
+    )
+    rows = rows.assign(_apps=rows["intacct_recordno"].map(digest).fillna(""))
+    rows = rows.assign(row_hash=row_hash(rows, list(rows.columns))).drop(columns="_apps")
+    return Mapped(rows=rows, children=applications, rejected=rejected + more)

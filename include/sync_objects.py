@@ -1,0 +1,169 @@
+"""The object registry: one entry per synced object drives its DAG, extract, mapping and load.
+
+If two objects differ only in data, the difference belongs here, not in copied code
+(design.md §5). Kept import-light: DAG files read it at parse time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Children:
+    """Records read per header after the headers are landed (lines, payment applications)."""
+
+    intacct_object: str
+    parent_field: str
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SyncObject:
+    """How one AR object is pulled from Intacct and where it lands."""
+
+    name: str
+    intacct_object: str
+    fields: tuple[str, ...]
+    table: str
+    mapping: str
+    history_field: str
+    description: str
+    docparid: str | None = None
+    children: Children | None = None
+    child_table: str | None = None
+    child_parent_column: str | None = None
+
+    @property
+    def dag_id(self) -> str:
+        return f"intacct_{self.name}"
+
+
+_DIMENSIONS = ("LOCATIONID", "DEPARTMENTID", "PROJECTID", "CLASSID", "CONTRACTID")
+_SO_HEADER = (
+    "RECORDNO",
+    "DOCNO",
+    "DOCID",
+    "PRRECORDKEY",
+    "STATE",
+    "CUSTVENDID",
+    "CUSTVENDNAME",
+    "CURRENCY",
+    "MEGAENTITYID",
+    "WHENCREATED",
+    "WHENDUE",
+    "TOTAL",
+    "TRX_TOTAL",
+    "TRX_TOTALPAID",
+    "TRX_TOTALDUE",
+    "MESSAGE",
+    "WHENMODIFIED",
+)
+_SO_LINES = Children(
+    "SODOCUMENTENTRY",
+    "DOCHDRNO",
+    (
+        "RECORDNO",
+        "DOCHDRNO",
+        "LINE_NO",
+        "ITEMID",
+        "ITEMDESC",
+        "QUANTITY",
+        "UIPRICE",
+        "UIVALUE",
+        "TRX_VALUE",
+        *_DIMENSIONS,
+    ),
+)
+
+OBJECTS: dict[str, SyncObject] = {
+    o.name: o
+    for o in (
+        SyncObject(
+            name="customers",
+            intacct_object="CUSTOMER",
+            fields=(
+                "RECORDNO",
+                "CUSTOMERID",
+                "NAME",
+                "STATUS",
+                "CURRENCY",
+                "MEGAENTITYID",
+                "DISPLAYCONTACT.EMAIL1",
+                "BILLTO.MAILADDRESS.ADDRESS1",
+                "BILLTO.MAILADDRESS.CITY",
+                "BILLTO.MAILADDRESS.STATE",
+                "BILLTO.MAILADDRESS.ZIP",
+                "BILLTO.MAILADDRESS.COUNTRY",
+                "WHENCREATED",
+                "WHENMODIFIED",
+            ),
+            table="ar.customers",
+            mapping="customers",
+            history_field="WHENCREATED",
+            description="Intacct CUSTOMER records (active and inactive) into ar.customers.",
+        ),
+        SyncObject(
+            name="invoices",
+            intacct_object="SODOCUMENT",
+            docparid="Sales Invoice",
+            fields=_SO_HEADER,
+            table="ar.invoices",
+            mapping="sales_documents",
+            child_table="ar.invoice_lines",
+            child_parent_column="invoice_id",
+            history_field="WHENCREATED",
+            description="Order Entry sales invoices (SODOCUMENT 'Sales Invoice') with lines.",
+            children=_SO_LINES,
+        ),
+        SyncObject(
+            name="credit_notes",
+            intacct_object="SODOCUMENT",
+            docparid="Sales Return",
+            fields=_SO_HEADER,
+            table="ar.credit_notes",
+            mapping="sales_documents",
+            child_table="ar.credit_note_lines",
+            child_parent_column="credit_note_id",
+            history_field="WHENCREATED",
+            description="Order Entry sales returns (SODOCUMENT 'Sales Return') with lines.",
+            children=_SO_LINES,
+        ),
+        SyncObject(
+            name="payments",
+            intacct_object="ARPYMT",
+            fields=(
+                "RECORDNO",
+                "CUSTOMERID",
+                "STATE",
+                "CURRENCY",
+                "MEGAENTITYID",
+                "RECEIPTDATE",
+                "TRX_TOTALENTERED",
+                "PAYMENTMETHOD",
+                "DOCNUMBER",
+                "FINANCIALENTITY",
+                "DESCRIPTION",
+                "WHENMODIFIED",
+            ),
+            table="ar.payments",
+            mapping="payments",
+            child_table="ar.payment_applications",
+            child_parent_column="payment_id",
+            history_field="RECEIPTDATE",
+            description="A/R payments (ARPYMT) with their applications to invoices and credits.",
+            children=Children(
+                "ARPYMTDETAIL",
+                "PAYMENTKEY",
+                (
+                    "RECORDNO",
+                    "PAYMENTKEY",
+                    "RECORDKEY",
+                    "ADJUSTMENTKEY",
+                    "TRX_PAYMENTAMOUNT",
+                    "TRX_ADJUSTMENTAMOUNT",
+                ),
+            ),
+        ),
+    )
+}
