@@ -65,23 +65,26 @@ def test_every_transaction_has_currency_and_entity(connection):
 
 
 def test_credit_notes_have_their_own_ids(connection):
+    insert_note = (
+        "INSERT INTO ar.credit_notes (number, state, currency) VALUES ('C', 'Draft', 'USD')"
+        " RETURNING id"
+    )
     with connection, connection.cursor() as cursor:
+        cursor.execute(insert_note)
+        first = cursor.fetchone()[0]
         cursor.execute(
-            "INSERT INTO ar.invoices (number, state, currency) VALUES ('I-1', 'Draft', 'USD')"
-            " RETURNING id"
+            "INSERT INTO ar.invoices (number, state, currency) VALUES ('I', 'Draft', 'USD')"
         )
-        cursor.execute(
-            "INSERT INTO ar.credit_notes (number, state, currency) VALUES ('C-1', 'Draft', 'USD')"
-            " RETURNING id"
-        )
-        assert cursor.fetchone()[0] == 1
+        cursor.execute(insert_note)
+        assert cursor.fetchone()[0] == first + 1  # invoices do not consume credit note ids
         cursor.execute(
             "INSERT INTO ar.credit_note_lines (credit_note_id, line_no, amount)"
-            " VALUES (1, 1, -5.25)"
+            " VALUES (%s, 1, -5.25)",
+            (first,),
         )
     with pytest.raises(psycopg2.errors.ForeignKeyViolation), connection, connection.cursor() as c:
         c.execute(
-            "INSERT INTO ar.credit_note_lines (credit_note_id, line_no, amount) VALUES (999, 1, 1)"
+            "INSERT INTO ar.credit_note_lines (credit_note_id, line_no, amount) VALUES (-1, 1, 1)"
         )
 
 
