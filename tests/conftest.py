@@ -6,12 +6,17 @@ each test session gets its own freshly created AR database, dropped afterwards.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import psycopg2
 import pytest
+from intacct_sync.hooks import intacct as hook_module
+
+from include import schema
 
 
 def _admin_dsn() -> str:
@@ -53,3 +58,67 @@ def sandbox_server():
 
     with SandboxServer(seed=1, scale="small", port=0) as server:
         yield server
+
+
+@pytest.fixture
+def ar_connection(ar_database_dsn, monkeypatch):
+    """A psycopg2 connection to the migrated test database, also exposed as `ar_postgres`."""
+    parts = urlsplit(ar_database_dsn)
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_AR_POSTGRES",
+        json.dumps(
+            {
+                "conn_type": "postgres",
+                "host": parts.hostname,
+                "port": parts.port,
+                "login": parts.username,
+                "password": parts.password,
+                "schema": parts.path[1:],
+            }
+        ),
+    )
+    connection = psycopg2.connect(ar_database_dsn)
+    schema.migrate(connection)
+    with connection, connection.cursor() as cursor:
+        cursor.execute("TRUNCATE intacct_sync.raw_records")
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def intacct_connection(sandbox_server, monkeypatch):
+    """`intacct_default` pointing at the sandbox with its documented credentials."""
+    creds = sandbox_server.credentials
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_INTACCT_DEFAULT",
+        json.dumps(
+            {
+                "conn_type": "intacct",
+                "host": creds["url"],
+                "login": creds["sender_id"],
+                "password": creds["sender_password"],
+                "extra": {
+                    "company_id": creds["company_id"],
+                    "user_id": creds["user_id"],
+                    "user_password": creds["user_password"],
+                    "company_timezone": "America/Los_Angeles",
+                },
+            }
+        ),
+    )
+    hook_module.reset_sessions()
+    yield sandbox_server
+    hook_module.reset_sessions()
+
+
+@pytest.fixture
+def clean_ar(ar_connection):
+    """The migrated test database with every AR and bookkeeping table emptied."""
+    with ar_connection, ar_connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE ar.customers, ar.invoices, ar.invoice_lines, ar.credit_notes,"
+            " ar.credit_note_lines, ar.payments, ar.payment_applications, ar.convenience_fees,"
+            " intacct_sync.sync_state, intacct_sync.reconciliation_errors,"
+            " intacct_sync.skipped_records CASCADE"
+        )
+    return ar_connection

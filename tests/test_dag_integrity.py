@@ -46,6 +46,15 @@ def test_project_dags_have_no_problems():
     assert not problems, "DAG problems:\n" + "\n".join(problems)
 
 
+def test_every_registry_object_has_its_dag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    from include.sync_objects import OBJECTS
+
+    found = set(DagBag(dag_folder=str(DAGS_FOLDER)).dags)
+    assert {o.dag_id for o in OBJECTS.values()} <= found
+
+
 BROKEN = "from airflow.sdk import dag\nraise RuntimeError('boom in a broken DAG')\n"
 UNTAGGED = """
 from datetime import datetime

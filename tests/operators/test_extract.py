@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from intacct_sync.operators.extract import IntacctExtractOperator
 
-from tests.operators.conftest import sandbox_get
+from tests.ground_truth import sandbox_get
 
 LA = ZoneInfo("America/Los_Angeles")
 

@@ -8,7 +8,7 @@ from intacct_sync.operators.extract import IntacctExtractOperator
 
 from include.pull import map_and_load, purge_landing
 from include.sync_objects import OBJECTS
-from tests.operators.conftest import sandbox_get
+from tests.ground_truth import sandbox_get
 
 ORDER = ("customers", "invoices", "credit_notes", "payments")
 
@@ -54,7 +54,8 @@ def _query(connection, sql: str, *args):
         return cursor.fetchall()
 
 
-def test_full_pull_ties_out_and_a_second_run_changes_nothing(intacct_connection, ar_connection):
+def test_full_pull_ties_out_and_a_second_run_changes_nothing(intacct_connection, clean_ar):
+    ar_connection = clean_ar
     server = intacct_connection
     first = _pull("run-a", ar_connection)
 

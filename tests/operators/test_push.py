@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from intacct_sync.operators.push import IntacctPushOperator
 
-from tests.operators.conftest import sandbox_get
+from tests.ground_truth import sandbox_get
 
 
 def _customer(record_id: str, customer_id: str, name: str) -> dict:

@@ -1,0 +1,162 @@
+"""Build an hourly pull DAG for one registry object: window → extract → load → finish.
+
+DAG files call `pull_dag("invoices")` and nothing else, so every pull DAG follows the same
+rules. Parse-time work is limited to Airflow's SDK and the registry; the hook, pandas and
+the database are only touched inside tasks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
+
+from include.sync_objects import OBJECTS
+
+POSTGRES_CONN_ID = "ar_postgres"
+INTACCT_CONN_ID = "intacct_default"
+CONFIG_VARIABLE = "intacct_sync_config"
+
+DOC = """
+### Intacct → Postgres: {name}
+
+{description}
+
+**Schedule:** hourly, with real one-hour data intervals. Each run reads Intacct records whose
+`WHENMODIFIED` falls in its window: the data interval, widened back to the end of the last
+successful sync and by the overlap (`lookback_minutes` in the `{variable}` variable, default
+60) for late-committing batches. A manual run without parameters is "sync now": last
+success → now. A backfill run re-pulls exactly its interval (plus the overlap).
+
+**Tasks:** `window` (migrate the schema, compute the window) → `extract` (Intacct → landing
+table via COPY, pool `intacct_api`) → `load` (map with pandas, upsert only changed rows) →
+`finish` (advance `intacct_sync.sync_state`, emit the `{asset}` asset event with counts).
+
+**When it fails:** read the failing task's log — Intacct errors name their error number and
+a fix hint. Retrying is always safe: loads are idempotent upserts and a failed hour is
+picked up by the next successful run. Records that cannot be loaded do not fail the run:
+they are in `intacct_sync.reconciliation_errors` (object `{name}`, direction `pull`).
+"""
+
+
+def _config() -> dict[str, Any]:
+    from airflow.sdk import Variable
+
+    return Variable.get(CONFIG_VARIABLE, default={}, deserialize_json=True) or {}
+
+
+def pull_dag(name: str):
+    """The hourly pull DAG of registry object `name`."""
+    from intacct_sync.operators.extract import IntacctExtractOperator
+
+    obj = OBJECTS[name]
+    asset = Asset(f"intacct://pull/{name}")
+
+    @dag(
+        dag_id=obj.dag_id,
+        schedule=CronDataIntervalTimetable("0 * * * *", timezone="UTC"),
+        start_date=datetime(2026, 1, 1),
+        catchup=False,
+        max_active_runs=1,
+        tags=["intacct", "pull", name],
+        doc_md=DOC.format(
+            name=name, description=obj.description, variable=CONFIG_VARIABLE, asset=asset.uri
+        ),
+        default_args={
+            "owner": "data-platform",
+            "retries": 3,
+            "retry_delay": timedelta(minutes=1),
+            "retry_exponential_backoff": True,
+            "max_retry_delay": timedelta(minutes=15),
+        },
+    )
+    def pull():
+        @task
+        def window(**context) -> dict[str, str]:
+            """Migrate the schema and decide the WHENMODIFIED window of this run."""
+            from contextlib import closing
+
+            from include import schema
+            from include.ar_database import connect
+            from include.sync_state import last_window_end, pull_window
+
+            overlap = timedelta(minutes=int(_config().get("lookback_minutes", 60)))
+            with closing(connect(POSTGRES_CONN_ID)) as connection:
+                schema.migrate(connection)
+                last_end = last_window_end(connection, name)
+            run = context["dag_run"]
+            start, end = pull_window(
+                run_type=str(
+                    run.run_type.value if hasattr(run.run_type, "value") else run.run_type
+                ),
+                interval_start=context.get("data_interval_start"),
+                interval_end=context.get("data_interval_end"),
+                last_window_end=last_end,
+                now=datetime.now().astimezone(),
+                overlap=overlap,
+            )
+            return {"start": start.isoformat() if start else "", "end": end.isoformat()}
+
+        extract = IntacctExtractOperator(
+            task_id="extract",
+            object_name=name,
+            intacct_object=obj.intacct_object,
+            docparid=obj.docparid,
+            fields=list(obj.fields),
+            window_start="{{ ti.xcom_pull(task_ids='window')['start'] }}",
+            window_end="{{ ti.xcom_pull(task_ids='window')['end'] }}",
+            children=(
+                {
+                    "intacct_object": obj.children.intacct_object,
+                    "parent_field": obj.children.parent_field,
+                    "fields": list(obj.children.fields),
+                }
+                if obj.children
+                else None
+            ),
+            intacct_conn_id=INTACCT_CONN_ID,
+            postgres_conn_id=POSTGRES_CONN_ID,
+        )
+
+        @task
+        def load(**context) -> dict[str, Any]:
+            """Map and upsert what extract landed; bad records go to reconciliation_errors."""
+            from contextlib import closing
+
+            from include.ar_database import connect
+            from include.pull import map_and_load, purge_landing
+
+            with closing(connect(POSTGRES_CONN_ID)) as connection:
+                counts = map_and_load(connection, obj, context["run_id"])
+                purge_landing(connection, context["run_id"], obj)
+            return counts.as_dict()
+
+        @task(outlets=[asset])
+        def finish(window: dict[str, str], extracted: dict, loaded: dict, **context) -> dict:
+            """Advance the sync state and publish the counts on the object's asset."""
+            from contextlib import closing
+
+            from include.ar_database import connect
+            from include.sync_state import record_success
+
+            counts = {"extracted": extracted["records"], **loaded}
+            start = datetime.fromisoformat(window["start"]) if window["start"] else None
+            with closing(connect(POSTGRES_CONN_ID)) as connection:
+                record_success(
+                    connection,
+                    name,
+                    start,
+                    datetime.fromisoformat(window["end"]),
+                    context["run_id"],
+                    counts,
+                )
+            context["outlet_events"][asset].extra = counts
+            return counts
+
+        the_window = window()
+        loaded = load()
+        the_window >> extract >> loaded
+        finish(the_window, extract.output, loaded)
+
+    return pull()

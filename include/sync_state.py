@@ -1,0 +1,77 @@
+"""Where each object's pull stands, and which WHENMODIFIED window a run must read.
+
+The rules (issue 5, design.md §2–3):
+- scheduled run: its data interval, widened back to the end of the last successful sync (so
+  a failed hour is picked up by the next success without anyone clearing it) and by the
+  overlap (late-committing batches keep an old WHENMODIFIED);
+- backfill run: exactly its data interval plus the overlap — a repair of a past window;
+- manual run without parameters ("sync now"): last success → now;
+- never synced: everything, from the beginning.
+A run that ends earlier than the recorded window never moves the cursor backwards.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from psycopg2.extras import Json
+
+DEFAULT_OVERLAP = timedelta(hours=1)
+
+
+def pull_window(
+    *,
+    run_type: str,
+    interval_start: datetime | None,
+    interval_end: datetime | None,
+    last_window_end: datetime | None,
+    now: datetime,
+    overlap: timedelta = DEFAULT_OVERLAP,
+) -> tuple[datetime | None, datetime]:
+    """[start, end) on WHENMODIFIED as aware datetimes; start None means "from the beginning"."""
+    if run_type == "backfill" and interval_start and interval_end:
+        return interval_start - overlap, interval_end
+    if run_type == "manual" or not interval_end:
+        end = now
+        start_from = last_window_end
+    else:
+        end = interval_end
+        start_from = (
+            min(d for d in (interval_start, last_window_end) if d) if (last_window_end) else None
+        )
+    return (start_from - overlap if start_from else None), end
+
+
+def last_window_end(connection, obj: str) -> datetime | None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT last_window_end FROM intacct_sync.sync_state"
+            " WHERE object = %s AND direction = 'pull'",
+            (obj,),
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def record_success(
+    connection,
+    obj: str,
+    start: datetime | None,
+    end: datetime,
+    run_id: str,
+    counts: dict[str, Any],
+) -> None:
+    """Advance the object's pull state; the window end only ever moves forward."""
+    with connection, connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO intacct_sync.sync_state AS s (object, direction, last_success_at,"
+            " last_window_start, last_window_end, last_run_id, last_counts)"
+            " VALUES (%s, 'pull', now(), %s, %s, %s, %s)"
+            " ON CONFLICT (object, direction) DO UPDATE SET last_success_at = now(),"
+            "  last_window_start = EXCLUDED.last_window_start,"
+            "  last_window_end = GREATEST(s.last_window_end, EXCLUDED.last_window_end),"
+            "  last_run_id = EXCLUDED.last_run_id, last_counts = EXCLUDED.last_counts,"
+            "  updated_at = now()",
+            (obj, start, end, run_id, Json(counts)),
+        )
