@@ -1,34 +1,30 @@
-"""The main job on the embedded default: start the sandbox, sync every object, tie out.
+"""The main job on the embedded default: start the sandbox, run every pull DAG, tie out.
 
-Until the sync DAGs exist (issue 5), the "sync" is the IntacctHook reading every object from
-the sandbox over HTTP through the `intacct_default` connection of airflow_settings.yaml; each
-object's count and amount sum are tied out against the sandbox's own ground truth.
+Each pull DAG runs once with `airflow dags test` (the same tasks the scheduler runs, against
+the metadata database and the connections from airflow_settings.yaml). Afterwards every
+object's rows in PostgreSQL are tied out — count and amount per entity — against the
+sandbox's own ground truth, which shares no code with the sync.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
 import urllib.parse
 import urllib.request
+from collections import defaultdict
 from decimal import Decimal
+from pathlib import Path
 
-from include.localenv import settings
+import psycopg2
+
 from include.localenv.airflow_env import PROJECT_ROOT
 from include.localenv.postgres import PostgresServer, SetupError
+from include.sync_objects import OBJECTS
 
 SANDBOX_PORT = 18931
-
-# (label, Intacct object, docparid, amount field): the four pulled objects of design.md §1.
-OBJECTS = (
-    ("customers", "CUSTOMER", None, None),
-    ("invoices", "SODOCUMENT", "Sales Invoice", "TRX_TOTAL"),
-    ("credit_notes", "SODOCUMENT", "Sales Return", "TRX_TOTAL"),
-    ("payments", "ARPYMT", None, "TRX_TOTALENTERED"),
-)
 
 
 def start_sandbox(env: dict[str, str]) -> tuple[subprocess.Popen[str], dict[str, object]]:
@@ -51,52 +47,132 @@ def start_sandbox(env: dict[str, str]) -> tuple[subprocess.Popen[str], dict[str,
     return process, json.loads(line)
 
 
-def ground_truth(base_url: str, intacct_object: str, docparid: str | None) -> dict:
-    query = {"object": intacct_object, **({"docparid": docparid} if docparid else {})}
-    url = f"{base_url}/_sandbox/summary?{urllib.parse.urlencode(query)}"
-    with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - loopback sandbox
-        return json.load(response)
+def _records(base_url: str, **params: str) -> list[dict]:
+    """Every record of an object from the sandbox's ground-truth dump."""
+    records: list[dict] = []
+    while True:
+        query = urllib.parse.urlencode({**params, "offset": len(records), "limit": 10000})
+        with urllib.request.urlopen(f"{base_url}/_sandbox/records?{query}", timeout=60) as r:  # noqa: S310
+            page = json.load(r)
+        records += page["records"]
+        if len(records) >= page["total"] or not page["records"]:
+            return records
 
 
-def tie_out(base_url: str) -> bool:
-    """Read each object through the hook and compare count and amount with the sandbox."""
-    from intacct_sync.hooks.intacct import IntacctHook
+def _expected(base_url: str) -> dict[str, dict[str, tuple[int, Decimal]]]:
+    """Per object and entity: (count, amount) the AR tables must hold, from ground truth.
 
-    hook = IntacctHook("intacct_default")
-    ok = True
-    print(f"{'object':<14}{'records':>9}{'amount':>18}   tie-out vs sandbox")
-    for label, intacct_object, docparid, amount_field in OBJECTS:
-        started = time.monotonic()
-        fields = ["RECORDNO", *([amount_field] if amount_field else [])]
-        count, total = 0, Decimal(0)
-        for record in hook.read_by_query(intacct_object, fields, docparid=docparid):
-            count += 1
-            if amount_field and record.get(amount_field):
-                total += Decimal(record[amount_field])
-        truth = ground_truth(base_url, intacct_object, docparid)
-        expected_total = Decimal(str(truth.get(amount_field, 0))) if amount_field else Decimal(0)
-        matches = count == truth["count"] and abs(total - expected_total) < Decimal("0.005")
-        ok &= matches
-        verdict = "ok" if matches else f"MISMATCH (sandbox: {truth['count']}, {expected_total})"
-        print(
-            f"{label:<14}{count:>9}{total:>18,.2f}   {verdict}"
-            f"  ({time.monotonic() - started:.1f} s)"
+    Invoices and credit notes of customers that are not active are not imported (design.md).
+    """
+    customers = _records(base_url, object="CUSTOMER")
+    active = {c["CUSTOMERID"] for c in customers if c["STATUS"] == "active"}
+    sources = {
+        "customers": (customers, None),
+        "invoices": (
+            _records(base_url, object="SODOCUMENT", docparid="Sales Invoice"),
+            "TRX_TOTAL",
+        ),
+        "credit_notes": (
+            _records(base_url, object="SODOCUMENT", docparid="Sales Return"),
+            "TRX_TOTAL",
+        ),
+        "payments": (_records(base_url, object="ARPYMT"), "TRX_TOTALENTERED"),
+    }
+    expected: dict[str, dict[str, tuple[int, Decimal]]] = {}
+    for name, (records, amount) in sources.items():
+        totals: dict[str, list] = defaultdict(lambda: [0, Decimal(0)])
+        for r in records:
+            if name in ("invoices", "credit_notes") and r["CUSTVENDID"] not in active:
+                continue
+            entry = totals[r.get("MEGAENTITYID") or ""]
+            entry[0] += 1
+            entry[1] += Decimal(str(r[amount])) if amount else 0
+        expected[name] = {e: (n, s) for e, (n, s) in totals.items()}
+    return expected
+
+
+AMOUNT_COLUMNS = {
+    "customers": "0",
+    "invoices": "total",
+    "credit_notes": "total",
+    "payments": "amount",
+}
+
+
+def _actual(connection, name: str) -> dict[str, tuple[int, Decimal]]:
+    table = OBJECTS[name].table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT entity, count(*), coalesce(sum({AMOUNT_COLUMNS[name]}), 0) FROM {table}"
+            " WHERE deleted_at IS NULL AND origin = 'intacct' GROUP BY entity"
         )
+        return {e: (n, Decimal(s)) for e, n, s in cursor.fetchall()}
+
+
+def run_dags(env: dict[str, str]) -> bool:
+    ok = True
+    for obj in OBJECTS.values():
+        started = time.monotonic()
+        result = subprocess.run(
+            [str(Path(sys.executable).with_name("airflow")), "dags", "test", obj.dag_id],
+            env=env,
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+        )
+        seconds = time.monotonic() - started
+        if result.returncode != 0:  # `airflow dags test` exits non-zero on a failed run
+            ok = False
+            print(f"run: {obj.dag_id} FAILED ({seconds:.0f} s); its output:")
+            print((result.stdout + result.stderr)[-4000:])
+        else:
+            print(f"run: {obj.dag_id} succeeded ({seconds:.0f} s)")
+    return ok
+
+
+def summary(base_url: str, dsn: str) -> bool:
+    expected = _expected(base_url)
+    ok = True
+    print(
+        f"\n{'object':<14}{'inserted':>9}{'updated':>9}{'skipped':>9}{'rejected':>9}"
+        f"{'rows':>8}{'amount':>17}   tie-out vs sandbox (per entity)"
+    )
+    with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:
+        for name in OBJECTS:
+            cursor.execute(
+                "SELECT last_counts FROM intacct_sync.sync_state"
+                " WHERE object = %s AND direction = 'pull'",
+                (name,),
+            )
+            row = cursor.fetchone()
+            counts = row[0] if row else {}
+            actual = _actual(connection, name)
+            matches = actual == expected[name]
+            ok &= matches
+            rows = sum(n for n, _ in actual.values())
+            amount = sum(s for _, s in actual.values())
+            verdict = "ok" if matches else f"MISMATCH: expected {expected[name]}, got {actual}"
+            print(
+                f"{name:<14}{counts.get('inserted', 0):>9}{counts.get('updated', 0):>9}"
+                f"{counts.get('skipped', 0):>9}{counts.get('rejected', 0):>9}{rows:>8}"
+                f"{amount:>17,.2f}   {verdict}"
+            )
     return ok
 
 
 def run(env: dict[str, str], pg: PostgresServer) -> int:
     process, info = start_sandbox(env)
     try:
+        base_url = str(info["url"]).split("/ia/")[0]
         print(f"run: Intacct sandbox at {info['url']} (company {info['company_id']})")
-        # Outside a task the Task SDK reads connections from secrets backends, not the
-        # metastore: hand the hook the same connection airflow_settings.yaml defines.
-        connection = settings.connections_json(settings.load()["connections"])["intacct_default"]
-        os.environ.update(env)
-        os.environ["AIRFLOW_CONN_INTACCT_DEFAULT"] = json.dumps(connection)
-        ok = tie_out(str(info["url"]).split("/ia/")[0])
-        print("run: every object ties out with the sandbox" if ok else "run: TIE-OUT FAILED")
-        return 0 if ok else 1
+        dags_ok = run_dags(env)
+        tied = summary(base_url, pg.dsn("ar"))
+        print(
+            "run: every object ties out with the sandbox"
+            if dags_ok and tied
+            else "run: SYNC OR TIE-OUT FAILED"
+        )
+        return 0 if dags_ok and tied else 1
     finally:
         process.terminate()
         try:
