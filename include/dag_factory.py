@@ -31,6 +31,7 @@ success → now. A backfill run re-pulls exactly its interval (plus the overlap)
 
 **Tasks:** `window` (migrate the schema, compute the window) → `extract` (Intacct → landing
 table via COPY, pool `intacct_api`) → `load` (map with pandas, upsert only changed rows) →
+`deletes` (AUDITHISTORY deletions in the window, else a key-set comparison; soft delete) →
 `finish` (advance `intacct_sync.sync_state`, emit the `{asset}` asset event with counts).
 
 **When it fails:** read the failing task's log — Intacct errors name their error number and
@@ -119,6 +120,21 @@ def pull_dag(name: str):
             postgres_conn_id=POSTGRES_CONN_ID,
         )
 
+        @task(pool="intacct_api")
+        def reactivated(**context) -> int:
+            """Land documents skipped earlier whose customer is active now (design.md rule)."""
+            from contextlib import closing
+
+            from intacct_sync.hooks.intacct import IntacctHook
+
+            from include.ar_database import connect
+            from include.reactivation import land_reactivated
+
+            with closing(connect(POSTGRES_CONN_ID)) as connection:
+                return land_reactivated(
+                    IntacctHook(INTACCT_CONN_ID), connection, obj, context["run_id"]
+                )
+
         @task
         def load(**context) -> dict[str, Any]:
             """Map and upsert what extract landed; bad records go to reconciliation_errors."""
@@ -132,15 +148,37 @@ def pull_dag(name: str):
                 purge_landing(connection, context["run_id"], obj)
             return counts.as_dict()
 
+        @task(pool="intacct_api")
+        def deletes(window: dict[str, str]) -> dict[str, Any]:
+            """Soft-delete records Intacct deleted in the window (AUDITHISTORY, else key-set)."""
+            from contextlib import closing
+
+            from intacct_sync.hooks.intacct import IntacctHook
+
+            from include.ar_database import connect
+            from include.deletes import apply_deletes
+
+            start = datetime.fromisoformat(window["start"]) if window["start"] else None
+            with closing(connect(POSTGRES_CONN_ID)) as connection:
+                return apply_deletes(
+                    IntacctHook(INTACCT_CONN_ID),
+                    connection,
+                    obj,
+                    start,
+                    datetime.fromisoformat(window["end"]),
+                )
+
         @task(outlets=[asset])
-        def finish(window: dict[str, str], extracted: dict, loaded: dict, **context) -> dict:
+        def finish(
+            window: dict[str, str], extracted: dict, loaded: dict, deleted: dict, **context
+        ) -> dict:
             """Advance the sync state and publish the counts on the object's asset."""
             from contextlib import closing
 
             from include.ar_database import connect
             from include.sync_state import record_success
 
-            counts = {"extracted": extracted["records"], **loaded}
+            counts = {"extracted": extracted["records"], **loaded, "deleted": deleted["deleted"]}
             start = datetime.fromisoformat(window["start"]) if window["start"] else None
             with closing(connect(POSTGRES_CONN_ID)) as connection:
                 record_success(
@@ -156,7 +194,10 @@ def pull_dag(name: str):
 
         the_window = window()
         loaded = load()
-        the_window >> extract >> loaded
-        finish(the_window, extract.output, loaded)
+        deleted = deletes(the_window)
+        the_window >> extract >> loaded >> deleted
+        if obj.skips_inactive_customers:
+            extract >> reactivated() >> loaded
+        finish(the_window, extract.output, loaded, deleted)
 
     return pull()

@@ -214,7 +214,7 @@ class _Loader:
         """Load the records `ids`; returns the ids that are now in the AR tables."""
         if self.obj.name == "customers":
             self.link_customers(cursor, ids)
-        if self.obj.name in ("invoices", "credit_notes"):
+        if self.obj.skips_inactive_customers:
             skipped = set(self.skip_inactive_customers(cursor, ids))
             counts.skipped += len(skipped)
             ids = [i for i in ids if i not in skipped]

@@ -38,6 +38,11 @@ class SyncObject:
     def dag_id(self) -> str:
         return f"intacct_{self.name}"
 
+    @property
+    def skips_inactive_customers(self) -> bool:
+        """Only documents of active customers are imported (design.md, Customers)."""
+        return self.table in ("ar.invoices", "ar.credit_notes")
+
 
 _DIMENSIONS = ("LOCATIONID", "DEPARTMENTID", "PROJECTID", "CLASSID", "CONTRACTID")
 _SO_HEADER = (

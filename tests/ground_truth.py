@@ -11,3 +11,24 @@ def sandbox_get(server, path: str, **params) -> dict:
     url = f"{server.base_url}/_sandbox/{path}?{urllib.parse.urlencode(params)}"
     with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - loopback
         return json.load(response)
+
+
+def sandbox_post(server, path: str, body: dict) -> dict:
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        f"{server.base_url}/_sandbox/{path}",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+        return json.load(response)
+
+
+def all_records(server, **params) -> list[dict]:
+    """Every record of an object from the sandbox's dump, page by page."""
+    records: list[dict] = []
+    while True:
+        page = sandbox_get(server, "records", offset=len(records), limit=10000, **params)
+        records += page["records"]
+        if len(records) >= page["total"] or not page["records"]:
+            return records

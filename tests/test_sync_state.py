@@ -31,7 +31,11 @@ T = datetime(2026, 11, 21, 10, tzinfo=UTC)
 )
 def test_pull_window(run_type, interval, last_end, expected):
     window = pull_window(
-        run_type=run_type, interval_start=interval[0], interval_end=interval[1],
-        last_window_end=last_end, now=T + 5 * H, overlap=H,
+        run_type=run_type,
+        interval_start=interval[0],
+        interval_end=interval[1],
+        last_window_end=last_end,
+        now=T + 5 * H,
+        overlap=H,
     )
     assert window == expected

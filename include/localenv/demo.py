@@ -59,7 +59,7 @@ def _records(base_url: str, **params: str) -> list[dict]:
             return records
 
 
-def _expected(base_url: str) -> dict[str, dict[str, tuple[int, Decimal]]]:
+def expected_by_entity(base_url: str) -> dict[str, dict[str, tuple[int, Decimal]]]:
     """Per object and entity: (count, amount) the AR tables must hold, from ground truth.
 
     Invoices and credit notes of customers that are not active are not imported (design.md).
@@ -99,7 +99,7 @@ AMOUNT_COLUMNS = {
 }
 
 
-def _actual(connection, name: str) -> dict[str, tuple[int, Decimal]]:
+def actual_by_entity(connection, name: str) -> dict[str, tuple[int, Decimal]]:
     table = OBJECTS[name].table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -131,7 +131,7 @@ def run_dags(env: dict[str, str]) -> bool:
 
 
 def summary(base_url: str, dsn: str) -> bool:
-    expected = _expected(base_url)
+    expected = expected_by_entity(base_url)
     ok = True
     print(
         f"\n{'object':<14}{'inserted':>9}{'updated':>9}{'skipped':>9}{'rejected':>9}"
@@ -146,7 +146,7 @@ def summary(base_url: str, dsn: str) -> bool:
             )
             row = cursor.fetchone()
             counts = row[0] if row else {}
-            actual = _actual(connection, name)
+            actual = actual_by_entity(connection, name)
             matches = actual == expected[name]
             ok &= matches
             rows = sum(n for n, _ in actual.values())
