@@ -132,3 +132,30 @@ def test_changes_between_runs_are_reflected_with_nothing_missed(intacct_connecti
     states = dict(_query(clean_ar, "SELECT state, count(*) FROM ar.payments GROUP BY 1"))
     truth = sandbox_get(server, "summary", object="ARPYMT")["by_state"]
     assert states == {s: v["count"] for s, v in truth.items()}
+
+
+def test_a_poisoned_record_goes_to_reconciliation_errors_and_the_rest_load(
+    intacct_connection, clean_ar
+):
+    from datetime import date
+
+    from intacct_sync.hooks.intacct import IntacctHook
+
+    poisoned = IntacctHook("intacct_default").create_arpayment("poison-1", {
+        "customerid": "C-00001", "paymentamount": "12345678901234567.89",
+        "bankaccountid": "BOA-OPER", "datereceived": date(2026, 11, 20),
+        "paymentmethod": "Cash", "currency": "USD",
+    })
+    assert poisoned.ok
+    for name in ("customers", "payments"):
+        assert str(_dag(name).test().state) == "success", name
+
+    [error] = _query(
+        clean_ar,
+        "SELECT record_id, message, hint, state FROM intacct_sync.reconciliation_errors"
+        " WHERE object = 'payments' AND direction = 'pull'",
+    )
+    assert error[0] == poisoned.key
+    assert "numeric field overflow" in error[1] and error[2] and error[3] == "open"
+    truth = sandbox_get(intacct_connection, "summary", object="ARPYMT")["count"]
+    assert _query(clean_ar, "SELECT count(*) FROM ar.payments") == [(truth - 1,)]
