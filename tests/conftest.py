@@ -52,11 +52,16 @@ def ar_database_dsn(pg_admin_dsn: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def sandbox_server():
-    """A real Intacct sandbox over HTTP on a free port (small seeded company)."""
+def sandbox_server(request):
+    """A real Intacct sandbox over HTTP on a free port (small seeded company).
+
+    `@pytest.mark.sandbox(option=value, ...)` passes options (faults, lags, scale) to it.
+    """
     from include.intacct_sandbox import SandboxServer
 
-    with SandboxServer(seed=1, scale="small", port=0) as server:
+    marker = request.node.get_closest_marker("sandbox")
+    options = {"seed": 1, "scale": "small", **(marker.kwargs if marker else {})}
+    with SandboxServer(port=0, **options) as server:
         yield server
 
 

@@ -111,8 +111,8 @@ class Activity:
             "DOCNUMBER": f"PO-{self.rng.randint(10**6, 10**7)}"}, ctx.now())
         return {"action": "edit_invoice", "object": "ARINVOICE", "recordno": inv["RECORDNO"]}
 
-    def pay_invoice(self) -> dict:
-        ctx = self._ctx()
+    def pay_invoice(self, ctx: FunctionContext | None = None) -> dict:
+        ctx = ctx or self._ctx()
         inv = self._random_key("ARINVOICE", lambda r: r["STATE"] in ("Posted", "Partially Paid")
                                and (r.get("TRX_TOTALDUE") or 0) > 0)
         due = inv["TRX_TOTALDUE"]
@@ -209,15 +209,18 @@ class Activity:
                 "new_arinvoice": new_rn}
 
     def late_commit_batch(self, size: int | None = None) -> dict:
-        """Invoices stamped now, visible only after the lag (a long import's transaction)."""
+        """Invoices and payments stamped now, visible only after the lag (a long import's
+        transaction: WHENMODIFIED is the transaction's start, not its commit)."""
         started = self.sb.clock.now()
         lag = self.sb.options.late_commit_lag_seconds
         size = size or self.rng.randint(2, 5)
 
         def apply(ctx: FunctionContext) -> dict:
             made = [self.create_invoice(ctx)["recordno"] for _ in range(size)]
+            payments = [self.pay_invoice(ctx)["recordno"] for _ in range(size)]
             return {"action": "late_commit_committed", "object": "ARINVOICE",
-                    "recordnos": made, "whenmodified": ctx.tz.format_value(Stamp(int(started)))}
+                    "recordnos": made, "payments": payments,
+                    "whenmodified": ctx.tz.format_value(Stamp(int(started)))}
 
         with self.lock:
             self.pending.append((started, started + lag, apply))

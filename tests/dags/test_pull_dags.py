@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
+import pytest
+
 from include.sync_objects import OBJECTS
-from tests.ground_truth import sandbox_get
+from tests.ground_truth import all_records, sandbox_get
 
 ORDER = ("customers", "invoices", "credit_notes", "payments")
 
@@ -41,13 +43,32 @@ def test_every_pull_dag_runs_and_ties_out(intacct_connection, clean_ar):
         == sandbox_get(intacct_connection, "summary", object="CUSTOMER")["count"]
     )
     assert _query(clean_ar, "SELECT count(*) FROM intacct_sync.raw_records") == [(0,)]
+    assert _last_asset_extra("intacct://pull/customers")["inserted"] == len(
+        all_records(intacct_connection, object="CUSTOMER")
+    )
+
+
+def _last_asset_extra(uri: str) -> dict:
+    """The extra of the newest event of an asset, from Airflow's metadata database."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        asset_id = select(AssetModel.id).where(AssetModel.uri == uri).scalar_subquery()
+        return session.scalars(
+            select(AssetEvent.extra)
+            .where(AssetEvent.asset_id == asset_id)
+            .order_by(AssetEvent.id.desc())
+            .limit(1)
+        ).one()
 
 
 def test_changes_between_runs_are_reflected_with_nothing_missed(intacct_connection, clean_ar):
     from intacct_sync.hooks.intacct import IntacctHook, WriteFunction
 
     from include.localenv.demo import actual_by_entity, expected_by_entity
-    from tests.ground_truth import all_records, sandbox_post
+    from tests.ground_truth import sandbox_post
 
     server = intacct_connection
     for name in ORDER:
@@ -129,6 +150,20 @@ def test_changes_between_runs_are_reflected_with_nothing_missed(intacct_connecti
         clean_ar,
         "SELECT deleted_at IS NOT NULL FROM ar.customers WHERE intacct_customer_id = 'T-GONE'",
     ) == [(True,)]
+    # Edited OE invoices got new A/R invoices: the local invoice follows PRRECORDKEY.
+    relinked = {
+        e["recordno"]: e["new_arinvoice"] for e in events if e.get("action") == "edit_sales_invoice"
+    }
+    assert relinked
+    local = {
+        recordno: _query(
+            clean_ar, "SELECT ar_recordno FROM ar.invoices WHERE intacct_recordno = %s", recordno
+        )
+        for recordno in relinked
+    }
+    # Every imported one follows its new key (those of inactive customers are not imported).
+    assert all(local[r] in ([(k,)], []) for r, k in relinked.items())
+    assert any(local[r] == [(k,)] for r, k in relinked.items())
     states = dict(_query(clean_ar, "SELECT state, count(*) FROM ar.payments GROUP BY 1"))
     truth = sandbox_get(server, "summary", object="ARPYMT")["by_state"]
     assert states == {s: v["count"] for s, v in truth.items()}
@@ -141,11 +176,17 @@ def test_a_poisoned_record_goes_to_reconciliation_errors_and_the_rest_load(
 
     from intacct_sync.hooks.intacct import IntacctHook
 
-    poisoned = IntacctHook("intacct_default").create_arpayment("poison-1", {
-        "customerid": "C-00001", "paymentamount": "12345678901234567.89",
-        "bankaccountid": "BOA-OPER", "datereceived": date(2026, 11, 20),
-        "paymentmethod": "Cash", "currency": "USD",
-    })
+    poisoned = IntacctHook("intacct_default").create_arpayment(
+        "poison-1",
+        {
+            "customerid": "C-00001",
+            "paymentamount": "12345678901234567.89",
+            "bankaccountid": "BOA-OPER",
+            "datereceived": date(2026, 11, 20),
+            "paymentmethod": "Cash",
+            "currency": "USD",
+        },
+    )
     assert poisoned.ok
     for name in ("customers", "payments"):
         assert str(_dag(name).test().state) == "success", name
@@ -159,3 +200,31 @@ def test_a_poisoned_record_goes_to_reconciliation_errors_and_the_rest_load(
     assert "numeric field overflow" in error[1] and error[2] and error[3] == "open"
     truth = sandbox_get(intacct_connection, "summary", object="ARPYMT")["count"]
     assert _query(clean_ar, "SELECT count(*) FROM ar.payments") == [(truth - 1,)]
+
+
+LATE_LAG = 15
+
+
+@pytest.mark.sandbox(late_commit_lag_seconds=LATE_LAG)
+def test_late_committed_payments_arrive_with_the_next_run(intacct_connection, clean_ar):
+    from tests.ground_truth import sandbox_post
+
+    server = intacct_connection
+    for name in ("customers", "payments"):
+        _dag(name).test()
+    # A long import starts: its payments carry WHENMODIFIED = now but stay invisible until
+    # it commits LATE_LAG seconds later — after the next run has read past that time.
+    started = time.monotonic()
+    [event] = sandbox_post(server, "activity", {"steps": 1, "actions": ["late_commit_batch"]})[
+        "events"
+    ]
+    assert event["action"] == "late_commit_batch"
+    time.sleep(1.1)
+    _dag("payments").test()
+    assert time.monotonic() - started < LATE_LAG, "this run must end before the batch commits"
+    [(before,)] = _query(clean_ar, "SELECT count(*) FROM ar.payments")
+    time.sleep(max(0.0, LATE_LAG + 1.1 - (time.monotonic() - started)))
+    _dag("payments").test()
+    truth = sandbox_get(server, "summary", object="ARPYMT")["count"]
+    assert _query(clean_ar, "SELECT count(*) FROM ar.payments") == [(truth,)]
+    assert truth > before
