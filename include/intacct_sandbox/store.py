@@ -10,8 +10,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
-from .conditions import And, Between, Compare, ConditionCompiler, Node, range_hints
+from .conditions import And, Between, Compare, ConditionCompiler, InList, Node, range_hints
 from .formatting import Stamp, TimeZoneFormatter, UtcStamp, parse_date_literal
 from .object_definitions import OBJECTS, is_known_field
 from .seed_data import Segment, World
@@ -76,6 +77,11 @@ CHILD_OF = {"ARINVOICE": "ARINVOICEITEM", "ARADJUSTMENT": "ARADJUSTMENTITEM",
             "ARPYMT": "ARPYMTDETAIL", "SODOCUMENT": "SODOCUMENTENTRY"}
 ID_FIELDS = {"CUSTOMER": "CUSTOMERID", "ARINVOICE": "RECORDID", "ARADJUSTMENT": "RECORDID",
              "SODOCUMENT": "DOCID"}
+# The field of a child record that holds its parent's RECORDNO.
+PARENT_KEY = {"ARINVOICEITEM": ("ARINVOICE", "RECORDKEY"),
+              "ARADJUSTMENTITEM": ("ARADJUSTMENT", "RECORDKEY"),
+              "ARPYMTDETAIL": ("ARPYMT", "PAYMENTKEY"),
+              "SODOCUMENTENTRY": ("SODOCUMENT", "DOCHDRNO")}
 
 
 class Store:
@@ -227,6 +233,10 @@ class Store:
         compiler = ConditionCompiler(name, self.tz, case_insensitive,
                                      known_field=lambda f: is_known_field(obj, f))
         pred = compiler.compile(condition)
+        by_parent = self._select_by_parent(name, condition, pred, docparid, entity)
+        if by_parent is not None:
+            self._remember(cache_key, by_parent)
+            return by_parent
         hints = range_hints(condition, self.tz)
         trivial = condition is None or _only_range_terms(condition)
         overlay = self.state.overlay[name]
@@ -282,6 +292,45 @@ class Store:
         result = (keys, overlay)
         self._remember(cache_key, result)
         return result
+
+    def _select_by_parent(self, name: str, condition: Node | None, pred: Callable[[dict], bool],
+                          docparid: str | None, entity: str | None
+                          ) -> tuple[KeyList, dict] | None:
+        """Children asked for by their parents' keys (``DOCHDRNO IN (…)``, ``PAYMENTKEY =
+        …``): read them through the parent's child index instead of scanning every line,
+        as a database would use its foreign-key index. None when the condition does not
+        pin the parent key."""
+        if name not in PARENT_KEY or condition is None:
+            return None
+        parent, field = PARENT_KEY[name]
+        parents: set[int] | None = None
+        for term in condition.children if isinstance(condition, And) else [condition]:
+            values = None
+            if isinstance(term, InList) and not term.negate and term.field.upper() == field:
+                values = term.values
+            elif isinstance(term, Compare) and term.op == "=" and term.field.upper() == field:
+                values = [term.value]
+            if values is not None:
+                try:
+                    keys = {int(Decimal(v)) for v in values}
+                except (InvalidOperation, ValueError):
+                    return None
+                parents = keys if parents is None else parents & keys
+        if parents is None:
+            return None
+        overlay = self.state.overlay[name]
+        found: list[int] = []
+        for parent_rn in sorted(parents):
+            for record in self.children(parent, parent_rn):
+                if docparid is not None and record.get("DOCPARID") != docparid:
+                    continue
+                if entity and (record.get("MEGAENTITYID") or "") not in (entity, ""):
+                    continue
+                if pred(record):
+                    found.append(int(record["RECORDNO"]))
+        keys = KeyList()
+        keys.add_run(sorted(found))
+        return keys, overlay
 
     def _remember(self, key: tuple, value: object) -> None:
         if len(self._cache) > 32:

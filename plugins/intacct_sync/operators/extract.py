@@ -14,7 +14,7 @@ from intacct_sync.hooks.intacct import POOL_NAME, IntacctHook, RecordStream
 from intacct_sync.xml_request import in_
 
 PROGRESS_EVERY = 5_000
-CHILD_BATCH = 500  # header keys per child query: one 2,000-record page for ~4 lines each
+CHILD_BATCH = 500  # header keys per child query: ~1,000 lines, one readByQuery page
 
 
 def _aware(value: str | datetime | None, name: str) -> datetime | None:
@@ -107,11 +107,12 @@ class IntacctExtractOperator(BaseOperator):
         keys = landed_keys(connection, self.landing_run_id, self.object_name, self.chunk)
 
         def records() -> Iterator[dict[str, Any]]:
+            # Children of a fixed set of parents: one readByQuery snapshot per batch is
+            # consistent (resultId paging), no keyset needed.
             for start in range(0, len(keys), CHILD_BATCH):
-                batch = keys[start:start + CHILD_BATCH]
-                yield from hook.query_keyset(
-                    spec["intacct_object"], spec["fields"],
-                    extra_filter=in_(spec["parent_field"], batch), include_unmodified=True,
+                batch = keys[start : start + CHILD_BATCH]
+                yield from hook.read_by_query(
+                    spec["intacct_object"], spec["fields"], in_(spec["parent_field"], batch)
                 )
 
         return land_records(
