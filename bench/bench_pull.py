@@ -112,7 +112,7 @@ def naive(dsn: str) -> int:
 
     obj = OBJECTS["invoices"]
     hook = IntacctHook("intacct_default")
-    headers = list(hook.query_keyset(obj.intacct_object, list(obj.fields), docparid=obj.docparid))
+    headers = list(hook.read_by_query(obj.intacct_object, list(obj.fields), docparid=obj.docparid))
     keys = [h["RECORDNO"] for h in headers]
     lines = []
     for start in range(0, len(keys), 500):

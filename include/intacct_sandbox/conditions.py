@@ -288,6 +288,12 @@ def range_hints(node: Node | None, tz: TimeZoneFormatter) -> dict[str, RangeHint
         return hints
     terms = node.children if isinstance(node, And) else [node]
     for term in terms:
+        if isinstance(term, Or):
+            # An OR bounds a field only as loosely as its loosest branch (e.g. the keyset
+            # cursor "WM > w OR (WM = w AND RECORDNO > r)" still implies WM >= w).
+            for name, hint in _or_hints(term, tz).items():
+                _narrow(hints.setdefault(name, RangeHint()), hint.low, hint.high)
+            continue
         if isinstance(term, Between):
             term_list = [Compare(term.field, ">=", term.low), Compare(term.field, "<=", term.high)]
         elif isinstance(term, Compare):
@@ -314,10 +320,31 @@ def range_hints(node: Node | None, tz: TimeZoneFormatter) -> dict[str, RangeHint
                 continue
             hint = hints.setdefault(name, RangeHint())
             # loose bounds are fine: the full predicate still runs on every candidate
+            low = high = None
             if cmp.op in (">", ">=", "="):
                 low = bound if (cmp.op != ">" or not exact) else bound + 1
-                hint.low = low if hint.low is None else max(hint.low, low)
             if cmp.op in ("<", "<=", "="):
                 high = bound if (cmp.op != "<" or not exact) else bound - 1
-                hint.high = high if hint.high is None else min(hint.high, high)
+            _narrow(hint, low, high)
     return hints
+
+
+def _narrow(hint: RangeHint, low: int | None, high: int | None) -> None:
+    if low is not None:
+        hint.low = low if hint.low is None else max(hint.low, low)
+    if high is not None:
+        hint.high = high if hint.high is None else min(hint.high, high)
+
+
+def _or_hints(node: Or, tz: TimeZoneFormatter) -> dict[str, RangeHint]:
+    """Bounds every branch of an OR implies: the loosest of the branches' bounds."""
+    branches = [range_hints(child, tz) for child in node.children]
+    result: dict[str, RangeHint] = {}
+    for name in set.intersection(*(set(b) for b in branches)) if branches else set():
+        lows = [b[name].low for b in branches]
+        highs = [b[name].high for b in branches]
+        result[name] = RangeHint(
+            low=min(lows) if None not in lows else None,
+            high=max(highs) if None not in highs else None,
+        )
+    return result

@@ -11,7 +11,7 @@ from typing import Any
 from airflow.sdk import BaseOperator
 
 from intacct_sync.hooks.intacct import POOL_NAME, IntacctHook, RecordStream
-from intacct_sync.xml_request import in_
+from intacct_sync.xml_request import And, ge, in_, lt
 
 PROGRESS_EVERY = 5_000
 CHILD_BATCH = 500  # header keys per child query: ~1,000 lines, one readByQuery page
@@ -116,8 +116,12 @@ class IntacctExtractOperator(BaseOperator):
                 )
 
         return land_records(
-            connection, self.landing_run_id, f"{self.object_name}.children", records(),
-            chunk=self.chunk, parent_field=spec["parent_field"],
+            connection,
+            self.landing_run_id,
+            f"{self.object_name}.children",
+            records(),
+            chunk=self.chunk,
+            parent_field=spec["parent_field"],
         )
 
     def execute(self, context: Any) -> dict[str, Any]:
@@ -129,11 +133,21 @@ class IntacctExtractOperator(BaseOperator):
         if start and end and end <= start:
             raise ValueError(f"empty window: window_end {end} is not after window_start {start}")
         hook = IntacctHook(self.intacct_conn_id)
-        stream = hook.query_keyset(
+        # One readByQuery snapshot per window (resultId paging): consistent while records
+        # change, the minimum number of calls, and no record is read twice. A full read
+        # (no start) takes everything, also records whose WHENMODIFIED is empty; what
+        # changes after `end` is read again, idempotently, by the next window.
+        query: And | str = ""
+        if start:
+            query = (
+                And(ge("WHENMODIFIED", start), lt("WHENMODIFIED", end))
+                if end
+                else ge("WHENMODIFIED", start)
+            )
+        stream = hook.read_by_query(
             self.intacct_object,
-            self.fields,
-            modified_from=start,
-            modified_to=end,
+            list(dict.fromkeys([*self.fields, "RECORDNO", "WHENMODIFIED"])),
+            query,
             docparid=self.docparid,
         )
         started = time.monotonic()
