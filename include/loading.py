@@ -20,8 +20,6 @@ import psycopg2
 from include.mapping import Mapped, Rejected
 from include.sync_objects import SyncObject
 
-HEADER_EXTRA_COLUMNS = ("row_hash",)
-
 
 @dataclass
 class LoadCounts:

@@ -15,6 +15,7 @@ from include.mapping import (
     reject,
     row_hash,
 )
+from include.sync_objects import OBJECTS
 
 ADDRESS = {
     "address1": "BILLTO.MAILADDRESS.ADDRESS1",
@@ -23,18 +24,9 @@ ADDRESS = {
     "zip": "BILLTO.MAILADDRESS.ZIP",
     "country": "BILLTO.MAILADDRESS.COUNTRY",
 }
-USED = {
-    "RECORDNO",
-    "CUSTOMERID",
-    "NAME",
-    "STATUS",
-    "CURRENCY",
-    "MEGAENTITYID",
-    "DISPLAYCONTACT.EMAIL1",
-    "WHENCREATED",
-    "WHENMODIFIED",
-    *ADDRESS.values(),
-}
+# Registry fields are the standard ones this mapping reads; anything else fetched (custom
+# fields a deployment adds) is kept in custom_fields.
+USED = set(OBJECTS["customers"].fields)
 
 
 def map_records(headers: pd.DataFrame, children: pd.DataFrame | None = None) -> Mapped:

@@ -20,21 +20,11 @@ from include.mapping import (
     reject,
     row_hash,
 )
+from include.sync_objects import OBJECTS
 
-USED = {
-    "RECORDNO",
-    "CUSTOMERID",
-    "STATE",
-    "CURRENCY",
-    "MEGAENTITYID",
-    "RECEIPTDATE",
-    "TRX_TOTALENTERED",
-    "PAYMENTMETHOD",
-    "DOCNUMBER",
-    "FINANCIALENTITY",
-    "DESCRIPTION",
-    "WHENMODIFIED",
-}
+# Registry fields are the standard ones this mapping reads; anything else fetched (custom
+# fields a deployment adds) is kept in custom_fields.
+USED = set(OBJECTS["payments"].fields)
 
 
 def map_records(headers: pd.DataFrame, children: pd.DataFrame | None = None) -> Mapped:

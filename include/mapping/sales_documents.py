@@ -22,26 +22,11 @@ from include.mapping import (
     reject,
     row_hash,
 )
+from include.sync_objects import OBJECTS
 
-USED = {
-    "RECORDNO",
-    "DOCNO",
-    "DOCID",
-    "PRRECORDKEY",
-    "STATE",
-    "CUSTVENDID",
-    "CUSTVENDNAME",
-    "CURRENCY",
-    "MEGAENTITYID",
-    "WHENCREATED",
-    "WHENDUE",
-    "TOTAL",
-    "TRX_TOTAL",
-    "TRX_TOTALPAID",
-    "TRX_TOTALDUE",
-    "MESSAGE",
-    "WHENMODIFIED",
-}
+# Registry fields are the standard ones this mapping reads; anything else fetched (custom
+# fields a deployment adds) is kept in custom_fields.
+USED = set(OBJECTS["invoices"].fields)
 LINE_DIMENSIONS = ("PROJECTID", "CLASSID", "CONTRACTID")
 
 

@@ -13,9 +13,9 @@ from tests.ground_truth import sandbox_get
 ORDER = ("customers", "invoices", "credit_notes", "payments")
 
 
-def _pull(run_id: str, connection) -> dict:
+def _pull(run_id: str, connection, names: tuple[str, ...] = ORDER) -> dict:
     counts = {}
-    for name in ORDER:
+    for name in names:
         obj = OBJECTS[name]
         children = None
         if obj.children:
@@ -95,3 +95,24 @@ def test_full_pull_ties_out_and_a_second_run_changes_nothing(intacct_connection,
     second = _pull("run-b", ar_connection)
     for name in ORDER:
         assert (second[name].inserted, second[name].updated) == (0, 0), name
+
+
+def test_local_customers_are_linked_by_account_number_then_name(intacct_connection, clean_ar):
+    customers = sandbox_get(intacct_connection, "records", object="CUSTOMER", limit=2)["records"]
+    by_number, by_name = customers
+    with clean_ar, clean_ar.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO ar.customers (origin, account_number, name) VALUES"
+            " ('local', %s, 'Local name differs'), ('local', 'LOCAL-7', %s) RETURNING id",
+            (by_number["CUSTOMERID"], by_name["NAME"].upper()),
+        )
+        local_ids = [r[0] for r in cursor.fetchall()]
+    _pull("link", clean_ar, names=("customers",))
+    linked = dict(
+        _query(
+            clean_ar, "SELECT id, intacct_recordno FROM ar.customers WHERE id = ANY(%s)", local_ids
+        )
+    )
+    assert linked == {local_ids[0]: by_number["RECORDNO"], local_ids[1]: by_name["RECORDNO"]}
+    [(rows,)] = _query(clean_ar, "SELECT count(*) FROM ar.customers")
+    assert rows == sandbox_get(intacct_connection, "summary", object="CUSTOMER")["count"]
