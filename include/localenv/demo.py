@@ -59,54 +59,51 @@ def _records(base_url: str, **params: str) -> list[dict]:
             return records
 
 
-def expected_by_entity(base_url: str) -> dict[str, dict[str, tuple[int, Decimal]]]:
-    """Per object and entity: (count, amount) the AR tables must hold, from ground truth.
+# Per object: (truth amount field, truth state field, AR amount column, AR state column).
+TIE_OUT = {
+    "customers": (None, "STATUS", "0", "status"),
+    "invoices": ("TRX_TOTAL", "STATE", "total", "state"),
+    "credit_notes": ("TRX_TOTAL", "STATE", "total", "state"),
+    "payments": ("TRX_TOTALENTERED", "STATE", "amount", "state"),
+}
+Totals = dict[tuple[str, str], tuple[int, Decimal]]
 
-    Invoices and credit notes of customers that are not active are not imported (design.md).
-    """
+
+def expected_totals(base_url: str) -> dict[str, Totals]:
+    """Per object and (entity, state): (count, amount) the AR tables must hold, from the
+    sandbox's ground truth. Documents of customers that are not active are not imported."""
     customers = _records(base_url, object="CUSTOMER")
     active = {c["CUSTOMERID"] for c in customers if c["STATUS"] == "active"}
     sources = {
-        "customers": (customers, None),
-        "invoices": (
-            _records(base_url, object="SODOCUMENT", docparid="Sales Invoice"),
-            "TRX_TOTAL",
-        ),
-        "credit_notes": (
-            _records(base_url, object="SODOCUMENT", docparid="Sales Return"),
-            "TRX_TOTAL",
-        ),
-        "payments": (_records(base_url, object="ARPYMT"), "TRX_TOTALENTERED"),
+        "customers": customers,
+        "invoices": _records(base_url, object="SODOCUMENT", docparid="Sales Invoice"),
+        "credit_notes": _records(base_url, object="SODOCUMENT", docparid="Sales Return"),
+        "payments": _records(base_url, object="ARPYMT"),
     }
-    expected: dict[str, dict[str, tuple[int, Decimal]]] = {}
-    for name, (records, amount) in sources.items():
-        totals: dict[str, list] = defaultdict(lambda: [0, Decimal(0)])
+    expected: dict[str, Totals] = {}
+    for name, records in sources.items():
+        amount, state = TIE_OUT[name][:2]
+        totals: dict[tuple[str, str], list] = defaultdict(lambda: [0, Decimal(0)])
         for r in records:
-            if name in ("invoices", "credit_notes") and r["CUSTVENDID"] not in active:
+            if OBJECTS[name].skips_inactive_customers and r["CUSTVENDID"] not in active:
                 continue
-            entry = totals[r.get("MEGAENTITYID") or ""]
+            entry = totals[(r.get("MEGAENTITYID") or "", str(r[state]))]
             entry[0] += 1
             entry[1] += Decimal(str(r[amount])) if amount else 0
-        expected[name] = {e: (n, s) for e, (n, s) in totals.items()}
+        expected[name] = {k: (n, s) for k, (n, s) in totals.items()}
     return expected
 
 
-AMOUNT_COLUMNS = {
-    "customers": "0",
-    "invoices": "total",
-    "credit_notes": "total",
-    "payments": "amount",
-}
-
-
-def actual_by_entity(connection, name: str) -> dict[str, tuple[int, Decimal]]:
-    table = OBJECTS[name].table
+def actual_totals(connection, name: str) -> Totals:
+    """The same figures from the AR tables (rows pulled from Intacct, not deleted)."""
+    amount, state = TIE_OUT[name][2:]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT entity, count(*), coalesce(sum({AMOUNT_COLUMNS[name]}), 0) FROM {table}"
-            " WHERE deleted_at IS NULL AND origin = 'intacct' GROUP BY entity"
+            f"SELECT entity, {state}, count(*), coalesce(sum({amount}), 0)"
+            f" FROM {OBJECTS[name].table}"
+            " WHERE deleted_at IS NULL AND origin = 'intacct' GROUP BY 1, 2"
         )
-        return {e: (n, Decimal(s)) for e, n, s in cursor.fetchall()}
+        return {(e, st): (n, Decimal(s)) for e, st, n, s in cursor.fetchall()}
 
 
 def run_dags(env: dict[str, str]) -> bool:
@@ -131,11 +128,11 @@ def run_dags(env: dict[str, str]) -> bool:
 
 
 def summary(base_url: str, dsn: str) -> bool:
-    expected = expected_by_entity(base_url)
+    expected = expected_totals(base_url)
     ok = True
     print(
         f"\n{'object':<14}{'inserted':>9}{'updated':>9}{'skipped':>9}{'rejected':>9}"
-        f"{'rows':>8}{'amount':>17}   tie-out vs sandbox (per entity)"
+        f"{'rows':>8}{'amount':>17}   tie-out vs sandbox (per entity and state)"
     )
     with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:
         for name in OBJECTS:
@@ -146,7 +143,7 @@ def summary(base_url: str, dsn: str) -> bool:
             )
             row = cursor.fetchone()
             counts = row[0] if row else {}
-            actual = actual_by_entity(connection, name)
+            actual = actual_totals(connection, name)
             matches = actual == expected[name]
             ok &= matches
             rows = sum(n for n, _ in actual.values())

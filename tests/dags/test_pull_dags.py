@@ -67,7 +67,7 @@ def _last_asset_extra(uri: str) -> dict:
 def test_changes_between_runs_are_reflected_with_nothing_missed(intacct_connection, clean_ar):
     from intacct_sync.hooks.intacct import IntacctHook, WriteFunction
 
-    from include.localenv.demo import actual_by_entity, expected_by_entity
+    from include.localenv.demo import actual_totals, expected_totals
     from tests.ground_truth import sandbox_post
 
     server = intacct_connection
@@ -134,9 +134,9 @@ def test_changes_between_runs_are_reflected_with_nothing_missed(intacct_connecti
     time.sleep(1.1)
     _dag("customers").test()
 
-    expected = expected_by_entity(server.base_url)
+    expected = expected_totals(server.base_url)
     for name in ORDER:
-        assert actual_by_entity(clean_ar, name) == expected[name], name
+        assert actual_totals(clean_ar, name) == expected[name], name
     assert (
         _query(
             clean_ar,
