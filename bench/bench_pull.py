@@ -93,13 +93,12 @@ def extract(name: str, run_id: str) -> dict:
 
 
 def pull(dsn: str, name: str, run_id: str) -> tuple[dict, dict]:
-    from include.pull import map_and_load, purge_landing
+    from include.pull import map_and_load
     from include.sync_objects import OBJECTS
 
     extracted = extract(name, run_id)
     with closing(psycopg2.connect(dsn)) as connection:
         counts = map_and_load(connection, OBJECTS[name], run_id)
-        purge_landing(connection, run_id, OBJECTS[name])
     return extracted, counts.as_dict()
 
 

@@ -30,7 +30,8 @@ successful sync and by the overlap (`lookback_minutes` in the `{variable}` varia
 success → now. A backfill run re-pulls exactly its interval (plus the overlap).
 
 **Tasks:** `window` (migrate the schema, compute the window) → `extract` (Intacct → landing
-table via COPY, pool `intacct_api`) → `load` (map with pandas, upsert only changed rows) →
+table via COPY, pool `intacct_api`) → `map` (pandas, into staged batches) → `load` (upsert
+only rows that changed) →
 `deletes` (AUDITHISTORY deletions in the window, else a key-set comparison; soft delete) →
 `finish` (advance `intacct_sync.sync_state`, emit the `{asset}` asset event with counts).
 
@@ -136,17 +137,27 @@ def pull_dag(name: str):
                 )
 
         @task
-        def load(**context) -> dict[str, Any]:
-            """Map and upsert what extract landed; bad records go to reconciliation_errors."""
+        def map(**context) -> dict[str, int]:  # noqa: A001 - the task is called map
+            """Map the landed records with pandas into staged batches."""
             from contextlib import closing
 
             from include.ar_database import connect
-            from include.pull import map_and_load, purge_landing
+            from include.pull import map_landed
 
             with closing(connect(POSTGRES_CONN_ID)) as connection:
-                counts = map_and_load(connection, obj, context["run_id"])
-                purge_landing(connection, context["run_id"], obj)
-            return counts.as_dict()
+                return map_landed(connection, obj, context["run_id"])
+
+        @task
+        def load(**context) -> dict[str, Any]:
+            """Upsert the staged batches; records the database rejects go to
+            reconciliation_errors, the rest load."""
+            from contextlib import closing
+
+            from include.ar_database import connect
+            from include.pull import load_staged
+
+            with closing(connect(POSTGRES_CONN_ID)) as connection:
+                return load_staged(connection, obj, context["run_id"]).as_dict()
 
         @task(pool="intacct_api")
         def deletes(window: dict[str, str]) -> dict[str, Any]:
@@ -193,11 +204,12 @@ def pull_dag(name: str):
             return counts
 
         the_window = window()
+        mapped = map()
         loaded = load()
         deleted = deletes(the_window)
-        the_window >> extract >> loaded >> deleted
+        the_window >> extract >> mapped >> loaded >> deleted
         if obj.skips_inactive_customers:
-            extract >> reactivated() >> loaded
+            extract >> reactivated() >> mapped
         finish(the_window, extract.output, loaded, deleted)
 
     return pull()

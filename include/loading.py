@@ -185,6 +185,8 @@ class _Loader:
             f"DELETE FROM {self.obj.child_table} WHERE {parent_col} = ANY(%s)",
             ([p[0] for p in parents],),
         )
+        if not self.child_columns:  # this batch has no child rows at all
+            return
         names = ", ".join(f'"{c}"' for c in self.child_columns)
         casts = ", ".join(f'ch."{c}"::{self.child_types[c]}' for c in self.child_columns)
         extra_cols, extra_vals, joins = "", "", ""

@@ -1,17 +1,24 @@
-"""Map and load what an extract landed, batch by batch, then forget the landing.
+"""Map what an extract landed, stage it, and load it: the pull's map and load tasks.
 
-Headers are read back from intacct_sync.raw_records in RECORDNO order with a server-side
-cursor, BATCH at a time, each batch with its children; memory does not grow with the window.
+map:  landed headers are read back from intacct_sync.raw_records in RECORDNO order with a
+      server-side cursor, BATCH at a time with their children, mapped with pandas and staged
+      in intacct_sync.staged_batches — memory does not grow with the window.
+load: each staged batch is loaded in its own transaction (include/loading.py); once all are
+      loaded, the run's landing and staging rows are removed.
+Both are idempotent: a retried map replaces its staging, a retried load rewrites nothing
+that already loaded.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+from dataclasses import asdict
 
 import pandas as pd
 
 from include.loading import LoadCounts, load
+from include.mapping import Mapped, Rejected
 from include.sync_objects import SyncObject
 
 BATCH = 5_000
@@ -23,10 +30,21 @@ def _frame(payloads: list) -> pd.DataFrame:
     )
 
 
-def map_and_load(connection, obj: SyncObject, run_id: str, batch_size: int = BATCH) -> LoadCounts:
-    """Map every landed record of (run, object) and load it; returns the summed counts."""
+def _json(frame: pd.DataFrame | None) -> str | None:
+    if frame is None:
+        return None
+    return json.dumps(frame.to_dict("records"), default=str)
+
+
+def map_landed(connection, obj: SyncObject, run_id: str, batch_size: int = BATCH) -> dict:
+    """Map every landed record of (run, object) into staged batches; returns counts."""
     mapping = importlib.import_module(f"include.mapping.{obj.mapping}")
-    total = LoadCounts()
+    counts = {"batches": 0, "mapped": 0, "rejected": 0}
+    with connection, connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM intacct_sync.staged_batches WHERE run_id = %s AND object = %s",
+            (run_id, obj.name),
+        )
     with connection.cursor(name=f"landed_{obj.name}", withhold=True) as headers:
         headers.itersize = batch_size
         headers.execute(
@@ -46,17 +64,71 @@ def map_and_load(connection, obj: SyncObject, run_id: str, batch_size: int = BAT
                     )
                     children = _frame([r[0] for r in cursor.fetchall()])
             mapped = mapping.map_records(_frame([r[1] for r in batch]), children)
-            counts = load(connection, obj, mapped)
-            for name, value in counts.as_dict().items():
-                setattr(total, name, getattr(total, name) + value)
-            total.rejected_ids += counts.rejected_ids
+            with connection, connection.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO intacct_sync.staged_batches"
+                    " (run_id, object, batch, rows, children, rejected)"
+                    " VALUES (%s, %s, %s, %s, %s, %s)",
+                    (
+                        run_id,
+                        obj.name,
+                        counts["batches"],
+                        _json(mapped.rows),
+                        _json(mapped.children),
+                        json.dumps([asdict(r) for r in mapped.rejected]),
+                    ),
+                )
+            counts["batches"] += 1
+            counts["mapped"] += len(mapped.rows)
+            counts["rejected"] += len(mapped.rejected)
+    return counts
+
+
+def load_staged(connection, obj: SyncObject, run_id: str) -> LoadCounts:
+    """Load every staged batch of (run, object), then drop the run's landing and staging."""
+    total = LoadCounts()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT batch FROM intacct_sync.staged_batches WHERE run_id = %s AND object = %s"
+            " ORDER BY batch",
+            (run_id, obj.name),
+        )
+        batches = [r[0] for r in cursor.fetchall()]
+    for batch in batches:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT rows, children, rejected FROM intacct_sync.staged_batches"
+                " WHERE run_id = %s AND object = %s AND batch = %s",
+                (run_id, obj.name, batch),
+            )
+            rows, children, rejected = cursor.fetchone()
+        mapped = Mapped(
+            rows=pd.DataFrame.from_records(rows) if rows else pd.DataFrame(),
+            children=pd.DataFrame.from_records(children) if children else None,
+            rejected=[Rejected(**r) for r in rejected],
+        )
+        counts = load(connection, obj, mapped)
+        for name, value in counts.as_dict().items():
+            setattr(total, name, getattr(total, name) + value)
+        total.rejected_ids += counts.rejected_ids
+    purge(connection, run_id, obj)
     return total
 
 
-def purge_landing(connection, run_id: str, obj: SyncObject) -> None:
-    """The landing is per run; once loaded it is no longer needed."""
+def map_and_load(connection, obj: SyncObject, run_id: str, batch_size: int = BATCH) -> LoadCounts:
+    """Both steps in one call (tests, benchmarks): what the map and load tasks do in turn."""
+    map_landed(connection, obj, run_id, batch_size)
+    return load_staged(connection, obj, run_id)
+
+
+def purge(connection, run_id: str, obj: SyncObject) -> None:
+    """A run's landing and staging are no longer needed once it has loaded."""
     with connection, connection.cursor() as cursor:
         cursor.execute(
             "DELETE FROM intacct_sync.raw_records WHERE run_id = %s AND object IN (%s, %s)",
             (run_id, obj.name, f"{obj.name}.children"),
+        )
+        cursor.execute(
+            "DELETE FROM intacct_sync.staged_batches WHERE run_id = %s AND object = %s",
+            (run_id, obj.name),
         )

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from intacct_sync.operators.extract import IntacctExtractOperator
 
-from include.pull import map_and_load, purge_landing
+from include.pull import map_and_load
 from include.sync_objects import OBJECTS
 from tests.ground_truth import sandbox_get
 
@@ -34,7 +34,6 @@ def _pull(run_id: str, connection, names: tuple[str, ...] = ORDER) -> dict:
             children=children,
         ).execute({})
         counts[name] = map_and_load(connection, obj, run_id, batch_size=400)
-        purge_landing(connection, run_id, obj)
     return counts
 
 
