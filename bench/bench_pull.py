@@ -82,13 +82,10 @@ def extract(name: str, run_id: str) -> dict:
     from include.sync_objects import OBJECTS
 
     obj = OBJECTS[name]
-    children = obj.children and {"intacct_object": obj.children.intacct_object,
-                                 "parent_field": obj.children.parent_field,
-                                 "fields": list(obj.children.fields)}
     return IntacctExtractOperator(
         task_id=f"extract_{name}", object_name=name, intacct_object=obj.intacct_object,
         docparid=obj.docparid, fields=list(obj.fields), landing_run_id=run_id,
-        children=children,
+        children=obj.children.spec() if obj.children else None,
     ).execute({})
 
 

@@ -7,7 +7,7 @@ the database are only touched inside tasks.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
@@ -58,7 +58,7 @@ def pull_dag(name: str):
     @dag(
         dag_id=obj.dag_id,
         schedule=CronDataIntervalTimetable("0 * * * *", timezone="UTC"),
-        start_date=datetime(2026, 1, 1),
+        start_date=datetime(2026, 1, 1, tzinfo=UTC),
         catchup=False,
         max_active_runs=1,
         tags=["intacct", "pull", name],
@@ -108,15 +108,7 @@ def pull_dag(name: str):
             fields=list(obj.fields),
             window_start="{{ ti.xcom_pull(task_ids='window')['start'] }}",
             window_end="{{ ti.xcom_pull(task_ids='window')['end'] }}",
-            children=(
-                {
-                    "intacct_object": obj.children.intacct_object,
-                    "parent_field": obj.children.parent_field,
-                    "fields": list(obj.children.fields),
-                }
-                if obj.children
-                else None
-            ),
+            children=obj.children.spec() if obj.children else None,
             intacct_conn_id=INTACCT_CONN_ID,
             postgres_conn_id=POSTGRES_CONN_ID,
         )

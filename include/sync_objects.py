@@ -17,6 +17,14 @@ class Children:
     parent_field: str
     fields: tuple[str, ...]
 
+    def spec(self) -> dict:
+        """The plain-data form operators take (DAG serialization stores only plain data)."""
+        return {
+            "intacct_object": self.intacct_object,
+            "parent_field": self.parent_field,
+            "fields": list(self.fields),
+        }
+
 
 @dataclass(frozen=True)
 class SyncObject:

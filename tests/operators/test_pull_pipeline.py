@@ -17,13 +17,6 @@ def _pull(run_id: str, connection, names: tuple[str, ...] = ORDER) -> dict:
     counts = {}
     for name in names:
         obj = OBJECTS[name]
-        children = None
-        if obj.children:
-            children = {
-                "intacct_object": obj.children.intacct_object,
-                "parent_field": obj.children.parent_field,
-                "fields": list(obj.children.fields),
-            }
         IntacctExtractOperator(
             task_id=f"extract_{name}",
             object_name=name,
@@ -31,7 +24,7 @@ def _pull(run_id: str, connection, names: tuple[str, ...] = ORDER) -> dict:
             docparid=obj.docparid,
             fields=list(obj.fields),
             landing_run_id=run_id,
-            children=children,
+            children=obj.children.spec() if obj.children else None,
         ).execute({})
         counts[name] = map_and_load(connection, obj, run_id, batch_size=400)
     return counts
