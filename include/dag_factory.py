@@ -181,7 +181,12 @@ def pull_dag(name: str):
             from include.ar_database import connect
             from include.sync_state import record_success
 
-            counts = {"extracted": extracted["records"], **loaded, "deleted": deleted["deleted"]}
+            counts = {
+                "extracted": extracted["records"],
+                **loaded,
+                "deleted": deleted["deleted"],
+                "delete_method": deleted["method"],
+            }
             start = datetime.fromisoformat(window["start"]) if window["start"] else None
             with closing(connect(POSTGRES_CONN_ID)) as connection:
                 record_success(

@@ -44,6 +44,9 @@ class Faults:
         self.latency_ms = 0.0
         self.latency_jitter_ms = 0.0
         self.session_invalidate_every = 0
+        # Objects the web services user may not read (a missing permission, e.g. AUDITHISTORY
+        # without "custom reports: view"): reads answer "You do not have permission …".
+        self.denied_objects: frozenset[str] = frozenset()
         self.calls = 0
         self.authenticated_calls = 0
 
@@ -70,6 +73,8 @@ class Faults:
                 self.latency_jitter_ms = float(value)
             elif key == "session_invalidate_every":
                 self.session_invalidate_every = int(value)
+            elif key == "deny_objects":
+                self.denied_objects = frozenset(str(v).upper() for v in value or ())
             elif isinstance(value, dict):
                 self.set(key, **{k: v for k, v in value.items() if k in ("next", "every",
                                                                          "probability")})
@@ -94,6 +99,7 @@ class Faults:
             self.schedules.clear()
             self.latency_ms = self.latency_jitter_ms = 0.0
             self.session_invalidate_every = 0
+            self.denied_objects = frozenset()
 
     def _fires(self, name: str, call_no: int) -> bool:
         s = self.schedules.get(name)
@@ -136,6 +142,7 @@ class Faults:
                 "schedules": {k: asdict(v) for k, v in self.schedules.items()},
                 "latency_ms": self.latency_ms, "latency_jitter_ms": self.latency_jitter_ms,
                 "session_invalidate_every": self.session_invalidate_every,
+                "deny_objects": sorted(self.denied_objects),
                 "calls": self.calls, "known": list(FAULT_NAMES),
             }
 

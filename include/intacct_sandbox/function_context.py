@@ -125,6 +125,7 @@ class FunctionContext:
     endpoint_url: str
     request_controlid: str
     owner: str = ""
+    denied_objects: frozenset[str] = frozenset()
 
     @property
     def entity(self) -> str:

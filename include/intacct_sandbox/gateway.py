@@ -182,7 +182,8 @@ class Gateway:
             auth=auth, authenticator=self.sb.authenticator, result_sets=self.sb.result_sets,
             write_log=self.sb.write_log, pretty=request.includewhitespace,
             endpoint_url=self.sb.gateway_url, request_controlid=request.controlid,
-            owner=f"{auth.userid}|{auth.entity}")
+            owner=f"{auth.userid}|{auth.entity}",
+            denied_objects=self.sb.faults.denied_objects)
         results = self._run_functions(ctx, request, op)
         for result in results:
             self._write_result(out, result)

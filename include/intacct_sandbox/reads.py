@@ -29,6 +29,16 @@ def object_not_found(function: str, controlid: str, name: str) -> Result:
         "Query Failed", "", f"Object definition {name} not found", ""))
 
 
+def permission_denied(ctx: FunctionContext, function: str, controlid: str,
+                      obj: ObjectDef) -> Result | None:
+    """The failure a user without read permission on the object gets, else None."""
+    if obj.name not in ctx.denied_objects:
+        return None
+    return Result.failure(function, controlid, IntacctError(
+        "Query Failed", "", f"You do not have permission for API operation READ on objects of"
+        f" type {obj.name.lower()}", "Ask the company administrator for the permission."))
+
+
 def source_object(obj: ObjectDef) -> str:
     """The legacy ARPAYMENT object is a view of ARPYMT."""
     return "ARPYMT" if obj.name == "ARPAYMENT" else obj.name
@@ -110,6 +120,8 @@ def read_by_query(ctx: FunctionContext, el: etree._Element, controlid: str) -> R
     obj = lookup_object(name)
     if obj is None:
         return object_not_found("readByQuery", controlid, name)
+    if denied := permission_denied(ctx, "readByQuery", controlid, obj):
+        return denied
     try:
         pagesize = int(_text(el, "pagesize") or 100)
     except ValueError:
@@ -162,6 +174,8 @@ def query(ctx: FunctionContext, el: etree._Element, controlid: str) -> Result:
     obj = lookup_object(spec.object_name)
     if obj is None:
         return object_not_found("query", controlid, spec.object_name)
+    if denied := permission_denied(ctx, "query", controlid, obj):
+        return denied
     src = source_object(obj)
     names = [f for _, f in spec.select] + [f for f, _ in spec.order]
     if any(not is_known_field(obj, f) for f in names if f):
@@ -239,6 +253,8 @@ def _read_common(ctx: FunctionContext, el: etree._Element, controlid: str, funct
     obj = lookup_object(requested)
     if obj is None:
         return object_not_found(function, controlid, requested)
+    if denied := permission_denied(ctx, function, controlid, obj):
+        return denied
     src = source_object(obj)
     docparid = _text(el, "docparid") or None
     fields_text = _text(el, "fields") or "*"

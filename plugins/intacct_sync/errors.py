@@ -386,10 +386,11 @@ def classify(
         return IntacctFieldNotFoundError(**kw)
     if "readmore failed" in own_text or "expired resultid" in own_text:
         return IntacctResultIdExpiredError(**kw)
-    if "query failed" in own_text or ("object definition" in own_text and "not found" in own_text):
-        return IntacctObjectNotFoundError(**kw)
+    # Permission before "Query Failed": a read the user may not do also fails that way.
     if "do not have permission" in own_text or "permission denied" in own_text:
         return IntacctPermissionError(**kw)
+    if "query failed" in own_text or ("object definition" in own_text and "not found" in own_text):
+        return IntacctObjectNotFoundError(**kw)
     if (_has(own, "DL03000005") or "no record exi" in own_text
             or ("cannot find" in own_text and "to delete" in own_text)):
         return IntacctRecordNotFoundError(**kw)

@@ -228,3 +228,32 @@ def test_late_committed_payments_arrive_with_the_next_run(intacct_connection, cl
     truth = sandbox_get(server, "summary", object="ARPYMT")["count"]
     assert _query(clean_ar, "SELECT count(*) FROM ar.payments") == [(truth,)]
     assert truth > before
+
+
+def test_without_audithistory_permission_deletes_come_from_the_key_set(
+    intacct_connection, clean_ar
+):
+    from intacct_sync.hooks.intacct import IntacctHook, WriteFunction
+
+    from tests.ground_truth import sandbox_post
+
+    server = intacct_connection
+    assert str(_dag("customers").test().state) == "success"
+    victim = sandbox_get(server, "records", object="CUSTOMER", limit=1)["records"][0]
+    hook = IntacctHook("intacct_default")
+    [deleted] = hook.write_batch(
+        [WriteFunction("delete", "CUSTOMER", "victim", key=str(victim["RECORDNO"]))]
+    )
+    assert deleted.ok
+    sandbox_post(server, "faults", {"deny_objects": ["AUDITHISTORY"]})
+    time.sleep(1.1)  # leave the second of the delete (one-second WHENMODIFIED resolution)
+    assert str(_dag("customers").test().state) == "success"
+    [(counts,)] = _query(
+        clean_ar, "SELECT last_counts FROM intacct_sync.sync_state WHERE object = 'customers'"
+    )
+    assert (counts["deleted"], counts["delete_method"]) == (1, "key-set")
+    assert _query(
+        clean_ar,
+        "SELECT deleted_at IS NOT NULL FROM ar.customers WHERE intacct_recordno = %s",
+        victim["RECORDNO"],
+    ) == [(True,)]

@@ -1,4 +1,4 @@
-"""Children selected by their parent keys come from the child index, identical to a scan."""
+"""Children selected by parent keys use the child index; objects can be denied to the user."""
 
 from __future__ import annotations
 
@@ -29,3 +29,15 @@ def test_parent_key_filter_matches_a_full_scan(sandbox: SandboxServer, child, pa
     scanned = _keys(sandbox, child, f"{field} IN ({keys}) OR RECORDNO = -1")
     assert indexed == scanned
     assert len(indexed) >= len(parents["records"]) > 0
+
+
+def test_denied_object_answers_permission_failure(sandbox: SandboxServer):
+    sandbox_json(sandbox.base_url, "/_sandbox/faults", {"deny_objects": ["AUDITHISTORY"]})
+    denied = post(sandbox.url, envelope(fn(read_by_query("AUDITHISTORY", "", "RECORDNO"))))
+    assert denied.result().findtext("status") == "failure"
+    assert "do not have permission" in denied.result().findtext("errormessage/error/description2")
+    allowed = post(sandbox.url, envelope(fn(read_by_query("CUSTOMER", "", "RECORDNO"))))
+    assert allowed.result().findtext("status") == "success"
+    sandbox_json(sandbox.base_url, "/_sandbox/faults", {"deny_objects": []})
+    again = post(sandbox.url, envelope(fn(read_by_query("AUDITHISTORY", "", "RECORDNO"))))
+    assert again.result().findtext("status") == "success"
