@@ -1,0 +1,78 @@
+"""Initial data sync ranges: validate them, split long history into runs, runs into chunks.
+
+One run covers at most one year (366 days, so a leap year fits): it bounds the blast
+radius and the load on Intacct. Longer history is several consecutive runs; inside a run the
+range is processed in month-long chunks, each committed on its own. Every bad range is
+refused with a message that names the limit and the fix, before any call to Intacct.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+MAX_DAYS = 366
+SPLIT_HINT = "split it into runs of at most one year, or queue them all with `make history`"
+
+
+class HistoryRangeError(ValueError):
+    """A history range that cannot run; the message says what is wrong and how to fix it."""
+
+
+def _parse(name: str, value: object) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        raise HistoryRangeError(
+            f"{name}={value!r} is not a date; give it as YYYY-MM-DD (e.g. 2023-01-01)"
+        ) from None
+
+
+def history_range(date_from: object, date_to: object, today: date) -> tuple[date, date] | None:
+    """The validated [from, to] (inclusive) range, or None when no history was asked for."""
+    if date_from in (None, "") and date_to in (None, ""):
+        return None
+    if date_from in (None, "") or date_to in (None, ""):
+        missing = "history_from" if date_from in (None, "") else "history_to"
+        raise HistoryRangeError(f"{missing} is missing: an initial data sync needs both dates")
+    start, end = _parse("history_from", date_from), _parse("history_to", date_to)
+    if end < start:
+        raise HistoryRangeError(
+            f"history_to {end} is before history_from {start}: swap the two dates"
+        )
+    if end > today:
+        raise HistoryRangeError(
+            f"history_to {end} is in the future (today is {today}): history ends today at "
+            "the latest; the hourly sync covers what happens from now on"
+        )
+    days = (end - start).days + 1
+    if days > MAX_DAYS:
+        raise HistoryRangeError(
+            f"the range {start} → {end} is {days} days; one run covers at most {MAX_DAYS} "
+            f"days — {SPLIT_HINT}"
+        )
+    return start, end
+
+
+def split_into_runs(start: date, end: date) -> list[tuple[date, date]]:
+    """Consecutive inclusive ranges of at most MAX_DAYS days covering [start, end]."""
+    if end < start:
+        raise HistoryRangeError(f"history_to {end} is before history_from {start}")
+    runs = []
+    while start <= end:
+        stop = min(end, start + timedelta(days=MAX_DAYS - 1))
+        runs.append((start, stop))
+        start = stop + timedelta(days=1)
+    return runs
+
+
+def month_chunks(start: date, end: date) -> list[tuple[date, date]]:
+    """[start, end] cut at calendar-month boundaries: the unit a run commits and resumes."""
+    chunks = []
+    while start <= end:
+        next_month = (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+        stop = min(end, next_month - timedelta(days=1))
+        chunks.append((start, stop))
+        start = stop + timedelta(days=1)
+    return chunks
