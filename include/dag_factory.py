@@ -32,7 +32,8 @@ success → now. A backfill run re-pulls exactly its interval (plus the overlap)
 **Tasks:** `window` (migrate the schema, compute the window) → `extract` (Intacct → landing
 table via COPY, pool `intacct_api`) → `map` (pandas, into staged batches) → `load` (upsert
 only rows that changed) →
-`deletes` (AUDITHISTORY deletions in the window, else a key-set comparison; soft delete) →
+`deletes` (AUDITHISTORY deletions in the window; without that permission a comparison of
+the complete key set, at most every `keyset_comparison_hours` (24); soft delete) →
 `finish` (advance `intacct_sync.sync_state`, emit the `{asset}` asset event with counts).
 
 **When it fails:** read the failing task's log — Intacct errors name their error number and
@@ -156,20 +157,27 @@ def pull_dag(name: str):
             """Soft-delete records Intacct deleted in the window (AUDITHISTORY, else key-set)."""
             from contextlib import closing
 
+            from airflow.sdk.exceptions import AirflowFailException
             from intacct_sync.hooks.intacct import IntacctHook
 
             from include.ar_database import connect
-            from include.deletes import apply_deletes
+            from include.deletes import MassDeleteRefused, apply_deletes
 
             start = datetime.fromisoformat(window["start"]) if window["start"] else None
             with closing(connect(POSTGRES_CONN_ID)) as connection:
-                return apply_deletes(
-                    IntacctHook(INTACCT_CONN_ID),
-                    connection,
-                    obj,
-                    start,
-                    datetime.fromisoformat(window["end"]),
-                )
+                try:
+                    return apply_deletes(
+                        IntacctHook(INTACCT_CONN_ID),
+                        connection,
+                        obj,
+                        start,
+                        datetime.fromisoformat(window["end"]),
+                        keyset_every=timedelta(
+                            hours=float(_config().get("keyset_comparison_hours", 24))
+                        ),
+                    )
+                except MassDeleteRefused as refused:
+                    raise AirflowFailException(str(refused)) from refused
 
         @task(outlets=[asset])
         def finish(

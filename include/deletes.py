@@ -9,7 +9,7 @@ and arrive as ordinary updates.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from intacct_sync.errors import IntacctObjectNotFoundError, IntacctPermissionError
 from intacct_sync.hooks.intacct import IntacctHook
@@ -18,22 +18,32 @@ from intacct_sync.xml_request import eq, ge, lt
 from include.sync_objects import SyncObject
 
 
-def deleted_recordnos(hook: IntacctHook, obj: SyncObject, start: datetime, end: datetime
-                      ) -> list[str]:
+def deleted_recordnos(
+    hook: IntacctHook, obj: SyncObject, start: datetime, end: datetime
+) -> list[str]:
     """RECORDNOs of `obj` deleted in [start, end), from AUDITHISTORY."""
     audit = (
-        eq("OBJECTTYPE", obj.intacct_object.lower()) & eq("ACCESSMODE", "Delete")
-        & ge("ACCESSTIME", start) & lt("ACCESSTIME", end)
+        eq("OBJECTTYPE", obj.intacct_object.lower())
+        & eq("ACCESSMODE", "Delete")
+        & ge("ACCESSTIME", start)
+        & lt("ACCESSTIME", end)
     )
-    return [r["OBJECTKEY"] for r in hook.read_by_query("AUDITHISTORY", ["OBJECTKEY"], audit)
-            if r.get("OBJECTKEY")]
+    return [
+        r["OBJECTKEY"]
+        for r in hook.read_by_query("AUDITHISTORY", ["OBJECTKEY"], audit)
+        if r.get("OBJECTKEY")
+    ]
 
 
-def soft_delete(connection, obj: SyncObject, recordnos: list[str], *, keep_only: bool = False
-                ) -> int:
+def soft_delete(
+    connection, obj: SyncObject, recordnos: list[str], *, keep_only: bool = False
+) -> int:
     """Mark rows deleted: the given RECORDNOs, or with keep_only every pulled row not in them."""
-    condition = "NOT (intacct_recordno::text = ANY(%s))" if keep_only else (
-        "intacct_recordno::text = ANY(%s)")
+    condition = (
+        "NOT (intacct_recordno::text = ANY(%s))"
+        if keep_only
+        else ("intacct_recordno::text = ANY(%s)")
+    )
     with connection, connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {obj.table} SET deleted_at = now(), updated_at = now()"
@@ -43,16 +53,78 @@ def soft_delete(connection, obj: SyncObject, recordnos: list[str], *, keep_only:
         return cursor.rowcount
 
 
-def apply_deletes(hook: IntacctHook, connection, obj: SyncObject, start: datetime | None,
-                  end: datetime) -> dict[str, int | str]:
-    """Soft-delete what Intacct deleted in the window; returns how and how many."""
+def _keyset_due(connection, obj: SyncObject, every: timedelta) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT last_keyset_at FROM intacct_sync.sync_state"
+            " WHERE object = %s AND direction = 'pull'",
+            (obj.name,),
+        )
+        row = cursor.fetchone()
+    return not row or row[0] is None or datetime.now(UTC) - row[0] >= every
+
+
+def _keyset_done(connection, obj: SyncObject) -> None:
+    with connection, connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO intacct_sync.sync_state (object, direction, last_keyset_at)"
+            " VALUES (%s, 'pull', now()) ON CONFLICT (object, direction)"
+            " DO UPDATE SET last_keyset_at = now()",
+            (obj.name,),
+        )
+
+
+MAX_KEYSET_DELETE_SHARE = 0.10
+
+
+class MassDeleteRefused(RuntimeError):
+    """A key-set listing would delete too much: a person must look (retrying won't help)."""
+
+
+def _refuse_mass_delete(connection, obj: SyncObject, existing: list[str]) -> None:
+    """A short listing usually means lost access (an entity, a permission), not deletions:
+    refuse to soft-delete a large share of the table on its word."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), count(*) FILTER (WHERE NOT (intacct_recordno::text = ANY(%s)))"
+            f" FROM {obj.table} WHERE origin = 'intacct' AND deleted_at IS NULL",
+            (existing,),
+        )
+        local, missing = cursor.fetchone()
+    if local and missing > max(1, MAX_KEYSET_DELETE_SHARE * local):
+        raise MassDeleteRefused(
+            f"{obj.name}: Intacct lists {len(existing)} records but {missing} of the {local}"
+            f" local rows are missing from it (more than {MAX_KEYSET_DELETE_SHARE:.0%}); not"
+            " deleting them — check the web services user's permissions and entity access"
+        )
+
+
+def apply_deletes(
+    hook: IntacctHook,
+    connection,
+    obj: SyncObject,
+    start: datetime | None,
+    end: datetime,
+    keyset_every: timedelta = timedelta(hours=24),
+) -> dict[str, int | str]:
+    """Soft-delete what Intacct deleted in the window; returns how and how many.
+
+    The key-set comparison lists every RECORDNO of the object (one call per 1,000 records),
+    so it runs at most once per `keyset_every`; deletions wait for it at most that long.
+    """
     if start is None:  # a full read: everything that exists was just loaded
         return {"method": "full-read", "deleted": 0}
     try:
         keys = deleted_recordnos(hook, obj, start, end)
         return {"method": "audithistory", "deleted": soft_delete(connection, obj, keys)}
     except (IntacctPermissionError, IntacctObjectNotFoundError):
-        existing = [r["RECORDNO"] for r in hook.read_by_query(
-            obj.intacct_object, ["RECORDNO"], docparid=obj.docparid)]
-        return {"method": "key-set", "deleted": soft_delete(connection, obj, existing,
-                                                           keep_only=True)}
+        if not _keyset_due(connection, obj, keyset_every):
+            return {"method": "key-set-not-due", "deleted": 0}
+        existing = [
+            r["RECORDNO"]
+            for r in hook.read_by_query(obj.intacct_object, ["RECORDNO"], docparid=obj.docparid)
+        ]
+        _refuse_mass_delete(connection, obj, existing)
+        deleted = soft_delete(connection, obj, existing, keep_only=True)
+        _keyset_done(connection, obj)
+        return {"method": "key-set", "deleted": deleted}

@@ -20,6 +20,10 @@ import psycopg2
 from include.mapping import Mapped, Rejected
 from include.sync_objects import SyncObject
 
+# Errors a record's data causes. Anything else (lock timeout, lost connection) is not the
+# record's fault: it fails the task, which Airflow retries, instead of a reconciliation error.
+RECORD_ERRORS = (psycopg2.IntegrityError, psycopg2.DataError)
+
 
 @dataclass
 class LoadCounts:
@@ -87,6 +91,28 @@ def record_errors(
         )
 
 
+RELINK_SQL = (
+    # The DAGs run independently: a payment may load before its customer, an application
+    # before its invoice or credit note. Fill such references whenever the target exists.
+    *(
+        f"UPDATE ar.{table} t SET customer_id = c.id FROM ar.customers c"
+        " WHERE t.customer_id IS NULL AND c.intacct_customer_id = t.intacct_customer_id"
+        " AND c.deleted_at IS NULL"
+        for table in ("invoices", "credit_notes", "payments")
+    ),
+    "UPDATE ar.payment_applications a SET invoice_id = i.id, target = 'invoice'"
+    " FROM ar.invoices i WHERE i.ar_recordno = a.intacct_target_key"
+    " AND a.invoice_id IS DISTINCT FROM i.id",
+    "UPDATE ar.payment_applications a SET credit_note_id = n.id FROM ar.credit_notes n"
+    " WHERE n.ar_recordno = a.intacct_credit_key AND a.credit_note_id IS DISTINCT FROM n.id",
+)
+
+
+def relink_references(cursor) -> None:
+    for statement in RELINK_SQL:
+        cursor.execute(statement)
+
+
 def _resolve_errors(cursor, obj: str, record_ids: list[str]) -> None:
     if record_ids:
         cursor.execute(
@@ -116,18 +142,27 @@ class _Loader:
         ]
 
     def link_customers(self, cursor, ids: list[str]) -> None:
-        """Match local customers by Intacct id, then account number, then name (design.md):
-        a match is linked to the Intacct record instead of becoming a duplicate."""
+        """Match local customers by Intacct customer id, then account number, then name
+        (design.md): a match is linked to the Intacct record instead of becoming a
+        duplicate. Only a single, not deleted candidate is linked; with several, the
+        incoming customer is inserted and a person decides (nothing is merged by guess)."""
         for condition in (
+            "c.intacct_customer_id = i.intacct_customer_id",
             "c.account_number = i.intacct_customer_id",
             "lower(c.name) = lower(i.name)",
         ):
             cursor.execute(
-                "UPDATE ar.customers c SET intacct_recordno = i.intacct_recordno::bigint,"
+                "WITH candidates AS ("
+                " SELECT i.intacct_recordno, min(c.id) AS id, count(*) AS n FROM incoming i"
+                " JOIN ar.customers c ON c.intacct_recordno IS NULL AND c.deleted_at IS NULL"
+                f"  AND {condition}"
+                " WHERE i.intacct_recordno = ANY(%s) AND NOT EXISTS (SELECT 1 FROM ar.customers x"
+                "  WHERE x.intacct_recordno = i.intacct_recordno::bigint)"
+                " GROUP BY i.intacct_recordno)"
+                " UPDATE ar.customers c SET intacct_recordno = i.intacct_recordno::bigint,"
                 " intacct_customer_id = i.intacct_customer_id, origin = 'intacct'"
-                " FROM incoming i WHERE c.intacct_recordno IS NULL AND i.intacct_recordno = ANY(%s)"
-                f" AND {condition} AND NOT EXISTS (SELECT 1 FROM ar.customers x"
-                "  WHERE x.intacct_recordno = i.intacct_recordno::bigint)",
+                " FROM candidates m JOIN incoming i ON i.intacct_recordno = m.intacct_recordno"
+                " WHERE m.n = 1 AND c.id = m.id",
                 (ids,),
             )
 
@@ -137,7 +172,11 @@ class _Loader:
             "SELECT i.intacct_recordno, i.intacct_customer_id FROM incoming i"
             " LEFT JOIN ar.customers c ON c.intacct_customer_id = i.intacct_customer_id"
             "  AND c.deleted_at IS NULL"
-            " WHERE i.intacct_recordno = ANY(%s) AND (c.id IS NULL OR c.status <> 'active')",
+            " WHERE i.intacct_recordno = ANY(%s) AND (c.id IS NULL OR c.status <> 'active')"
+            # Documents already imported keep receiving updates (payments, reversals) even
+            # after their customer becomes inactive: only new ones wait.
+            f" AND NOT EXISTS (SELECT 1 FROM {self.obj.table} t"
+            "  WHERE t.intacct_recordno = i.intacct_recordno::bigint)",
             (ids,),
         )
         skipped = cursor.fetchall()
@@ -159,19 +198,24 @@ class _Loader:
         """Insert new and rewrite changed headers; returns (id, recordno, inserted)."""
         names = ", ".join(f'"{c}"' for c in self.columns)
         updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in self.columns)
-        customer_col, customer_val, join = "", "", ""
+        customer_col, customer_val, join, relink = "", "", "", ""
         if self.has_customer:
             customer_col, customer_val = ", customer_id", ", c.id"
             join = " LEFT JOIN ar.customers c ON c.intacct_customer_id = i.intacct_customer_id"
             updates += ", customer_id = EXCLUDED.customer_id"
+            relink = f" OR {self.obj.table}.customer_id IS DISTINCT FROM EXCLUDED.customer_id"
         cursor.execute(
             f"INSERT INTO {self.obj.table} ({names}{customer_col}, origin)"
             f" SELECT {self.casts}{customer_val}, 'intacct' FROM incoming i{join}"
             " WHERE i.intacct_recordno = ANY(%s)"
             f" ON CONFLICT (intacct_recordno) DO UPDATE SET {updates},"
             " updated_at = now(), deleted_at = NULL"
-            f" WHERE {self.obj.table}.row_hash IS DISTINCT FROM EXCLUDED.row_hash"
-            f" OR {self.obj.table}.deleted_at IS NOT NULL"
+            f" WHERE ({self.obj.table}.row_hash IS DISTINCT FROM EXCLUDED.row_hash"
+            f" OR {self.obj.table}.deleted_at IS NOT NULL{relink})"
+            # A retried old run must not overwrite what a newer run loaded.
+            f" AND ({self.obj.table}.intacct_whenmodified IS NULL"
+            " OR EXCLUDED.intacct_whenmodified IS NULL"
+            f" OR EXCLUDED.intacct_whenmodified >= {self.obj.table}.intacct_whenmodified)"
             " RETURNING id, intacct_recordno::text, (xmax = 0)",
             (ids,),
         )
@@ -244,7 +288,7 @@ def load(connection, obj: SyncObject, mapped: Mapped) -> LoadCounts:
         cursor.execute("SAVEPOINT batch")
         try:
             loaded = loader.run(cursor, ids, counts)
-        except psycopg2.Error:
+        except RECORD_ERRORS:
             cursor.execute("ROLLBACK TO SAVEPOINT batch")
             counts = LoadCounts(rejected=counts.rejected, rejected_ids=counts.rejected_ids)
             loaded = []
@@ -252,7 +296,7 @@ def load(connection, obj: SyncObject, mapped: Mapped) -> LoadCounts:
                 cursor.execute("SAVEPOINT one")
                 try:
                     loaded += loader.run(cursor, [recordno], counts)
-                except psycopg2.Error as error:
+                except RECORD_ERRORS as error:
                     cursor.execute("ROLLBACK TO SAVEPOINT one")
                     message = (error.diag.message_primary or str(error)).strip()
                     record_errors(
@@ -270,6 +314,7 @@ def load(connection, obj: SyncObject, mapped: Mapped) -> LoadCounts:
                     )
                     counts.rejected += 1
                     counts.rejected_ids.append(recordno)
+        relink_references(cursor)
         _resolve_errors(cursor, obj.name, loaded)
         cursor.execute("DROP TABLE IF EXISTS incoming; DROP TABLE IF EXISTS incoming_children")
     return counts

@@ -38,7 +38,9 @@ def land_reactivated(hook: IntacctHook, connection, obj: SyncObject, run_id: str
     def read(intacct_object: str, fields: list[str], key_field: str) -> Iterator[dict[str, Any]]:
         for start in range(0, len(keys), BATCH):
             yield from hook.read_by_query(
-                intacct_object, fields, in_(key_field, keys[start : start + BATCH]),
+                intacct_object,
+                fields,
+                in_(key_field, keys[start : start + BATCH]),
                 docparid=obj.docparid if intacct_object == obj.intacct_object else None,
             )
 

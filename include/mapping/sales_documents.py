@@ -30,15 +30,20 @@ USED = set(OBJECTS["invoices"].fields)
 LINE_DIMENSIONS = ("PROJECTID", "CLASSID", "CONTRACTID")
 
 
+def _line_numbers(children: pd.DataFrame) -> pd.Series:
+    """Intacct's LINE_NO, or the line's position in its document when it has none."""
+    given = pd.to_numeric(column(children, "LINE_NO"), errors="coerce")
+    position = children.groupby(column(children, "DOCHDRNO"), dropna=False).cumcount()
+    return given.fillna(position).astype(int)
+
+
 def _lines(children: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     amount, bad_amount = money(children, "TRX_VALUE")
     dims = pd.DataFrame({d.lower(): column(children, d) for d in LINE_DIMENSIONS})
     lines = pd.DataFrame(
         {
             "parent_recordno": column(children, "DOCHDRNO"),
-            "line_no": pd.to_numeric(column(children, "LINE_NO"), errors="coerce")
-            .fillna(0)
-            .astype(int),
+            "line_no": _line_numbers(children),
             "item_id": column(children, "ITEMID"),
             "description": column(children, "ITEMDESC"),
             "quantity": column(children, "QUANTITY"),

@@ -202,7 +202,9 @@ def test_a_poisoned_record_goes_to_reconciliation_errors_and_the_rest_load(
     assert _query(clean_ar, "SELECT count(*) FROM ar.payments") == [(truth - 1,)]
 
 
-LATE_LAG = 15
+# Long enough that the batch can never commit on its own during the test: the test commits
+# it by moving the sandbox clock, so no timing race decides the outcome.
+LATE_LAG = 3600
 
 
 @pytest.mark.sandbox(late_commit_lag_seconds=LATE_LAG)
@@ -213,17 +215,18 @@ def test_late_committed_payments_arrive_with_the_next_run(intacct_connection, cl
     for name in ("customers", "payments"):
         _dag(name).test()
     # A long import starts: its payments carry WHENMODIFIED = now but stay invisible until
-    # it commits LATE_LAG seconds later — after the next run has read past that time.
-    started = time.monotonic()
+    # it commits — after the next run has read past that time.
     [event] = sandbox_post(server, "activity", {"steps": 1, "actions": ["late_commit_batch"]})[
         "events"
     ]
     assert event["action"] == "late_commit_batch"
-    time.sleep(1.1)
+    time.sleep(1.1)  # the batch's second is over: this run's window covers it
     _dag("payments").test()
-    assert time.monotonic() - started < LATE_LAG, "this run must end before the batch commits"
     [(before,)] = _query(clean_ar, "SELECT count(*) FROM ar.payments")
-    time.sleep(max(0.0, LATE_LAG + 1.1 - (time.monotonic() - started)))
+    # The import commits (the sandbox clock jumps past the commit time; its records keep
+    # their old WHENMODIFIED, which the last run's window already passed).
+    sandbox_post(server, "clock", {"advance_seconds": LATE_LAG + 1})
+    assert sandbox_get(server, "clock")["pending_late_batches"] == []
     _dag("payments").test()
     truth = sandbox_get(server, "summary", object="ARPYMT")["count"]
     assert _query(clean_ar, "SELECT count(*) FROM ar.payments") == [(truth,)]
@@ -252,8 +255,37 @@ def test_without_audithistory_permission_deletes_come_from_the_key_set(
         clean_ar, "SELECT last_counts FROM intacct_sync.sync_state WHERE object = 'customers'"
     )
     assert (counts["deleted"], counts["delete_method"]) == (1, "key-set")
+    # Listing every key is expensive: the next run within the interval does not repeat it.
+    assert str(_dag("customers").test().state) == "success"
+    [(counts,)] = _query(
+        clean_ar, "SELECT last_counts FROM intacct_sync.sync_state WHERE object = 'customers'"
+    )
+    assert counts["delete_method"] == "key-set-not-due"
     assert _query(
         clean_ar,
         "SELECT deleted_at IS NOT NULL FROM ar.customers WHERE intacct_recordno = %s",
         victim["RECORDNO"],
     ) == [(True,)]
+
+
+def test_a_key_set_missing_many_rows_deletes_nothing(intacct_connection, clean_ar):
+    from intacct_sync.hooks.intacct import IntacctHook, WriteFunction
+
+    from tests.ground_truth import sandbox_post
+
+    server = intacct_connection
+    assert str(_dag("customers").test().state) == "success"
+    victims = sandbox_get(server, "records", object="CUSTOMER", limit=40)["records"]
+    results = IntacctHook("intacct_default").write_batch(
+        [
+            WriteFunction("delete", "CUSTOMER", f"mass-{v['RECORDNO']}", key=str(v["RECORDNO"]))
+            for v in victims
+        ]
+    )
+    assert all(r.ok for r in results)
+    sandbox_post(server, "faults", {"deny_objects": ["AUDITHISTORY"]})
+    time.sleep(1.1)
+    assert "failed" in str(_dag("customers").test().state)  # refused, loudly
+    assert _query(clean_ar, "SELECT count(*) FROM ar.customers WHERE deleted_at IS NOT NULL") == [
+        (0,)
+    ]

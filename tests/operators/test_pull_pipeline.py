@@ -108,3 +108,23 @@ def test_local_customers_are_linked_by_account_number_then_name(intacct_connecti
     assert linked == {local_ids[0]: by_number["RECORDNO"], local_ids[1]: by_name["RECORDNO"]}
     [(rows,)] = _query(clean_ar, "SELECT count(*) FROM ar.customers")
     assert rows == sandbox_get(intacct_connection, "summary", object="CUSTOMER")["count"]
+
+
+def test_an_ambiguous_local_match_is_not_linked_by_guess(intacct_connection, clean_ar):
+    customer = sandbox_get(intacct_connection, "records", object="CUSTOMER", limit=1)["records"][0]
+    with clean_ar, clean_ar.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO ar.customers (origin, account_number, name) VALUES"
+            " ('local', 'L-1', %s), ('local', 'L-2', %s) RETURNING id",
+            (customer["NAME"], customer["NAME"]),
+        )
+        twins = [r[0] for r in cursor.fetchall()]
+    _pull("ambiguous", clean_ar, names=("customers",))
+    assert _query(
+        clean_ar, "SELECT intacct_recordno FROM ar.customers WHERE id = ANY(%s)", twins
+    ) == [(None,), (None,)]
+    assert _query(
+        clean_ar,
+        "SELECT count(*) FROM ar.customers WHERE intacct_recordno = %s",
+        customer["RECORDNO"],
+    ) == [(1,)]
