@@ -47,7 +47,7 @@ def start_sandbox(env: dict[str, str]) -> tuple[subprocess.Popen[str], dict[str,
     return process, json.loads(line)
 
 
-def _records(base_url: str, **params: str) -> list[dict]:
+def sandbox_records(base_url: str, **params: str) -> list[dict]:
     """Every record of an object from the sandbox's ground-truth dump."""
     records: list[dict] = []
     while True:
@@ -72,13 +72,13 @@ Totals = dict[tuple[str, str], tuple[int, Decimal]]
 def expected_totals(base_url: str) -> dict[str, Totals]:
     """Per object and (entity, state): (count, amount) the AR tables must hold, from the
     sandbox's ground truth. Documents of customers that are not active are not imported."""
-    customers = _records(base_url, object="CUSTOMER")
+    customers = sandbox_records(base_url, object="CUSTOMER")
     active = {c["CUSTOMERID"] for c in customers if c["STATUS"] == "active"}
     sources = {
         "customers": customers,
-        "invoices": _records(base_url, object="SODOCUMENT", docparid="Sales Invoice"),
-        "credit_notes": _records(base_url, object="SODOCUMENT", docparid="Sales Return"),
-        "payments": _records(base_url, object="ARPYMT"),
+        "invoices": sandbox_records(base_url, object="SODOCUMENT", docparid="Sales Invoice"),
+        "credit_notes": sandbox_records(base_url, object="SODOCUMENT", docparid="Sales Return"),
+        "payments": sandbox_records(base_url, object="ARPYMT"),
     }
     expected: dict[str, Totals] = {}
     for name, records in sources.items():

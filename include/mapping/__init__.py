@@ -80,6 +80,18 @@ def row_hash(rows: pd.DataFrame, columns: list[str]) -> pd.Series:
     return pd.util.hash_pandas_object(rows[columns].astype(str), index=False).astype(str)
 
 
+def hash_with_children(rows: pd.DataFrame, children: pd.DataFrame) -> pd.DataFrame:
+    """rows with row_hash over their own values and their children's (keyed by
+    parent_recordno): a changed line or application makes its parent "changed"."""
+    digest = (
+        children.assign(h=row_hash(children, list(children.columns)))
+        .groupby("parent_recordno")["h"]
+        .agg(lambda h: ",".join(sorted(h)))
+    )
+    with_children = rows.assign(_children=rows["intacct_recordno"].map(digest).fillna(""))
+    return rows.assign(row_hash=row_hash(with_children, list(with_children.columns)))
+
+
 def reject(
     rows: pd.DataFrame, bad: pd.Series, record_ids: pd.Series, error: str, hint: str
 ) -> tuple[pd.DataFrame, list[Rejected]]:

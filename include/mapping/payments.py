@@ -14,11 +14,11 @@ from include.mapping import (
     column,
     entity,
     extras,
+    hash_with_children,
     intacct_date,
     intacct_timestamp,
     money,
     reject,
-    row_hash,
 )
 from include.sync_objects import OBJECTS
 
@@ -77,11 +77,5 @@ def map_records(headers: pd.DataFrame, children: pd.DataFrame | None = None) -> 
     )
     applications = applications[applications["parent_recordno"].isin(rows["intacct_recordno"])]
     applications = applications.drop(columns="detail_recordno")
-    digest = (
-        applications.assign(h=row_hash(applications, list(applications.columns)))
-        .groupby("parent_recordno")["h"]
-        .agg(lambda h: ",".join(sorted(h)))
-    )
-    rows = rows.assign(_apps=rows["intacct_recordno"].map(digest).fillna(""))
-    rows = rows.assign(row_hash=row_hash(rows, list(rows.columns))).drop(columns="_apps")
+    rows = hash_with_children(rows, applications)
     return Mapped(rows=rows, children=applications, rejected=rejected + more)

@@ -16,11 +16,11 @@ from include.mapping import (
     column,
     entity,
     extras,
+    hash_with_children,
     intacct_date,
     intacct_timestamp,
     money,
     reject,
-    row_hash,
 )
 from include.sync_objects import OBJECTS
 
@@ -111,12 +111,5 @@ def map_records(headers: pd.DataFrame, children: pd.DataFrame | None = None) -> 
     )
     rejected += more
     line_rows = line_rows[line_rows["parent_recordno"].isin(rows["intacct_recordno"])]
-    # A line change must make its document "changed": fold the lines into the header hash.
-    line_digest = (
-        line_rows.assign(h=row_hash(line_rows, list(line_rows.columns)))
-        .groupby("parent_recordno")["h"]
-        .agg(lambda h: ",".join(sorted(h)))
-    )
-    rows = rows.assign(_lines=rows["intacct_recordno"].map(line_digest).fillna(""))
-    rows = rows.assign(row_hash=row_hash(rows, list(rows.columns))).drop(columns="_lines")
+    rows = hash_with_children(rows, line_rows)
     return Mapped(rows=rows, children=line_rows, rejected=rejected)
