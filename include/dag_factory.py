@@ -1,4 +1,5 @@
-"""Build an hourly pull DAG for one registry object: window → extract → load → finish.
+"""Build the pull DAG of one registry object: hourly window → extract → load → finish, or,
+when triggered with a history range, the initial data sync in checkpointed month chunks.
 
 DAG files call `pull_dag("invoices")` and nothing else, so every pull DAG follows the same
 rules. Parse-time work is limited to Airflow's SDK and the registry; the hook, pandas and
@@ -7,12 +8,19 @@ the database are only touched inside tasks.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
+from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, task, task_group
 
-from include.sync_objects import OBJECTS
+from include.history import MAX_DAYS, OPTIONS
+from include.sync_objects import OBJECTS, SyncObject
+
+if TYPE_CHECKING:
+    from include.history import HistoryRequest
+
+log = logging.getLogger(__name__)
 
 POSTGRES_CONN_ID = "ar_postgres"
 INTACCT_CONN_ID = "intacct_default"
@@ -29,12 +37,20 @@ successful sync and by the overlap (`lookback_minutes` in the `{variable}` varia
 60) for late-committing batches. A manual run without parameters is "sync now": last
 success → now. A backfill run re-pulls exactly its interval (plus the overlap).
 
-**Tasks:** `window` (migrate the schema, compute the window) → `extract` (Intacct → landing
+**Tasks:** `plan` (check the parameters, migrate the schema, choose the path) → `window`
+(compute the window) → `extract` (Intacct → landing
 table via COPY, pool `intacct_api`) → `map` (pandas, into staged batches) → `load` (upsert
 only rows that changed) →
 `deletes` (AUDITHISTORY deletions in the window; without that permission a comparison of
 the complete key set, at most every `keyset_comparison_hours` (24); soft delete) →
 `finish` (advance `intacct_sync.sync_state`, emit the `{asset}` asset event with counts).
+
+**Initial data sync:** trigger with the *Initial data sync* parameters (a range of
+{history_field} dates, at most 366 days) to pull history instead: `chunks` cuts the range into
+months, each month is a mapped `history` group (`extract_chunk` in pool `intacct_api`, then
+`load_chunk`), checkpointed in `intacct_sync.history_chunks`, and `history_done` sums them
+up. Clearing or retrying the run redoes only unfinished months; the hourly cursor is never
+touched. Longer history: `make history` queues one run per year.
 
 **When it fails:** read the failing task's log — Intacct errors name their error number and
 a fix hint. Retrying is always safe: loads are idempotent upserts and a failed hour is
@@ -49,6 +65,65 @@ def _config() -> dict[str, Any]:
     return Variable.get(CONFIG_VARIABLE, default={}, deserialize_json=True) or {}
 
 
+def _params(obj: SyncObject) -> dict[str, Param]:
+    """The Trigger form's "Initial data sync" section; empty dates mean an ordinary sync."""
+    section = "Initial data sync"
+    day = f"{obj.history_field} date, inclusive, YYYY-MM-DD"
+    params = {
+        "history_from": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            title="History from",
+            description=f"First {day}. Leave both dates empty for an ordinary sync.",
+            section=section,
+        ),
+        "history_to": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            title="History to",
+            description=f"Last {day}; at most {MAX_DAYS} days after the first, not in the "
+            "future. Longer history: `make history` queues one run per year.",
+            section=section,
+        ),
+    }
+    for option in obj.history_options:
+        spec = OPTIONS[option]
+        params[option] = Param(
+            spec.default,
+            type="boolean",
+            title=spec.title,
+            description=spec.description,
+            section=section,
+        )
+    return params
+
+
+def _history_request(obj: SyncObject, context) -> HistoryRequest | None:
+    """The run's validated history parameters (no Intacct call: the connection is only read
+    for the company's time zone, which decides what "today" is)."""
+    from intacct_sync.hooks.intacct import IntacctHook
+
+    from include.history import history_request
+
+    today = datetime.now(IntacctHook(INTACCT_CONN_ID).config.company_timezone).date()
+    return history_request(
+        obj.dag_id,
+        obj.history_options,
+        context["dag_run"].conf or {},
+        context["params"],
+        today,
+    )
+
+
+def _label_map_index(chunk: dict[str, Any]) -> None:
+    """Name the mapped task instance after its chunk in the UI (map_index_template)."""
+    from airflow.sdk import get_current_context
+
+    get_current_context()["chunk_label"] = chunk["label"]
+
+
 def pull_dag(name: str):
     """The hourly pull DAG of registry object `name`."""
     from intacct_sync.operators.extract import IntacctExtractOperator
@@ -61,10 +136,17 @@ def pull_dag(name: str):
         schedule=CronDataIntervalTimetable("0 * * * *", timezone="UTC"),
         start_date=datetime(2026, 1, 1, tzinfo=UTC),
         catchup=False,
-        max_active_runs=1,
+        # An initial data sync may run for hours beside the hourly runs; concurrent hourly
+        # runs are safe too (sync_state.record_success only extends a connected cursor).
+        max_active_runs=3,
+        params=_params(obj),
         tags=["intacct", "pull", name],
         doc_md=DOC.format(
-            name=name, description=obj.description, variable=CONFIG_VARIABLE, asset=asset.uri
+            name=name,
+            description=obj.description,
+            variable=CONFIG_VARIABLE,
+            asset=asset.uri,
+            history_field=obj.history_field,
         ),
         default_args={
             "owner": "data-platform",
@@ -75,18 +157,36 @@ def pull_dag(name: str):
         },
     )
     def pull():
-        @task
-        def window(**context) -> dict[str, str]:
-            """Migrate the schema and decide the WHENMODIFIED window of this run."""
+        @task.branch
+        def plan(**context) -> str:
+            """Refuse bad parameters before any Intacct call, migrate the schema, and choose
+            the hourly window or the initial data sync."""
             from contextlib import closing
 
+            from airflow.sdk.exceptions import AirflowFailException
+
             from include import schema
+            from include.ar_database import connect
+            from include.history import HistoryRangeError
+
+            try:
+                request = _history_request(obj, context)
+            except HistoryRangeError as refused:
+                raise AirflowFailException(f"{obj.dag_id}: {refused}") from refused
+            with closing(connect(POSTGRES_CONN_ID)) as connection:
+                schema.migrate(connection)
+            return "chunks" if request else "window"
+
+        @task
+        def window(**context) -> dict[str, str]:
+            """Decide the WHENMODIFIED window of this run."""
+            from contextlib import closing
+
             from include.ar_database import connect
             from include.sync_state import last_window_end, pull_window
 
             overlap = timedelta(minutes=int(_config().get("lookback_minutes", 60)))
             with closing(connect(POSTGRES_CONN_ID)) as connection:
-                schema.migrate(connection)
                 last_end = last_window_end(connection, name)
             run = context["dag_run"]
             start, end = pull_window(
@@ -208,7 +308,76 @@ def pull_dag(name: str):
             context["outlet_events"][asset].extra = counts
             return counts
 
+        @task
+        def chunks(**context) -> list[dict[str, Any]]:
+            """The initial data sync's month chunks (they become the mapped `history` groups)."""
+            from include.history_chunks import plan_chunks
+
+            planned = plan_chunks(obj, _history_request(obj, context))
+            labels = ", ".join(c["label"] for c in planned)
+            log.info("%s: %s chunks: %s", obj.dag_id, len(planned), labels)
+            return planned
+
+        @task(
+            pool="intacct_api",
+            # Hourly extracts go first when a pool slot frees up (their weight is higher).
+            priority_weight=1,
+            weight_rule="absolute",
+            map_index_template="{{ chunk_label }}",
+        )
+        def extract_chunk(chunk: dict[str, Any], **context) -> dict[str, Any]:
+            """Read one month of history from Intacct into the landing table (checkpointed)."""
+            from contextlib import closing
+
+            from intacct_sync.hooks.intacct import IntacctHook
+
+            from include.ar_database import connect
+            from include.history_chunks import extract_chunk as extract
+
+            _label_map_index(chunk)
+            with closing(connect(POSTGRES_CONN_ID)) as connection:
+                return extract(
+                    IntacctHook(INTACCT_CONN_ID), connection, context["run_id"], chunk, log
+                )
+
+        @task(map_index_template="{{ chunk_label }}")
+        def load_chunk(chunk: dict[str, Any], extracted: dict[str, Any], **context) -> dict:
+            """Map and load one landed month; the chunk is then done for good."""
+            from contextlib import closing
+
+            from include.ar_database import connect
+            from include.history_chunks import load_chunk as load_landed
+
+            _label_map_index(chunk)
+            with closing(connect(POSTGRES_CONN_ID)) as connection:
+                return {
+                    "extracted": extracted.get("records", 0),
+                    **load_landed(connection, context["run_id"], chunk, log),
+                }
+
+        @task_group
+        def history(chunk: dict[str, Any]) -> None:
+            load_chunk(chunk, extract_chunk(chunk))
+
+        @task(outlets=[asset])
+        def history_done(**context) -> dict[str, Any]:
+            """Sum the chunks up per object and publish the counts on the object's asset."""
+            from contextlib import closing
+
+            from include.ar_database import connect
+            from include.history_chunks import run_summary
+
+            with closing(connect(POSTGRES_CONN_ID)) as connection:
+                summary = run_summary(connection, context["run_id"])
+            log.info("%s: initial data sync done: %s", obj.dag_id, summary)
+            context["outlet_events"][asset].extra = {"history": True, **summary}
+            return summary
+
+        planned = plan()
         the_window = window()
+        the_chunks = chunks()
+        planned >> [the_window, the_chunks]
+        history.expand(chunk=the_chunks) >> history_done()
         mapped = map()
         loaded = load()
         deleted = deletes(the_window)

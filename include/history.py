@@ -8,7 +8,10 @@ refused with a message that names the limit and the fix, before any call to Inta
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 MAX_DAYS = 366
 SPLIT_HINT = "split it into runs of at most one year, or queue them all with `make history`"
@@ -76,3 +79,94 @@ def month_chunks(start: date, end: date) -> list[tuple[date, date]]:
         chunks.append((start, stop))
         start = stop + timedelta(days=1)
     return chunks
+
+
+RANGE_KEYS = ("history_from", "history_to")
+
+
+@dataclass(frozen=True)
+class Option:
+    """A yes/no choice of an initial data sync, shown in the Trigger form."""
+
+    default: bool
+    title: str
+    description: str
+
+
+OPTIONS: dict[str, Option] = {
+    "open_items_only": Option(
+        False,
+        "Open items only",
+        "Only documents that still have a balance (TRX_TOTALDUE > 0); paid-off history is "
+        "left out.",
+    ),
+    "include_payments": Option(
+        True,
+        "Include payments",
+        "Also pull the payments received in the same date range (by receipt date), so the "
+        "balances of the pulled documents are complete.",
+    ),
+    "all_customers": Option(
+        False,
+        "All customers",
+        "Every customer, whatever its creation date (leave both dates empty): documents of "
+        "any year need their customer.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class HistoryRequest:
+    """What one initial-data-sync run was asked for; start/end None means every record."""
+
+    start: date | None
+    end: date | None
+    options: dict[str, bool] = field(default_factory=dict)
+
+
+def _flag(name: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise HistoryRangeError(f"{name}={value!r} must be true or false")
+
+
+def history_request(
+    dag_id: str,
+    allowed_options: tuple[str, ...],
+    conf: Mapping[str, Any],
+    params: Mapping[str, Any],
+    today: date,
+) -> HistoryRequest | None:
+    """Validate a run's parameters: None for an ordinary (hourly / sync now) run.
+
+    `conf` is what the run was created with (REST, CLI or the Trigger form): keys the DAG
+    does not know are refused, not ignored. `params` adds the declared defaults.
+    """
+    known = (*RANGE_KEYS, *allowed_options)
+    unknown = sorted(set(conf) - set(known))
+    if unknown:
+        raise HistoryRangeError(
+            f"{dag_id} has no parameter {', '.join(unknown)}; its Initial data sync "
+            f"parameters are {', '.join(known)}"
+        )
+    values = {**params, **conf}
+    options = {
+        name: _flag(name, values.get(name, OPTIONS[name].default)) for name in allowed_options
+    }
+    dates_given = any(values.get(k) not in (None, "") for k in RANGE_KEYS)
+    if options.get("all_customers"):
+        if dates_given:
+            raise HistoryRangeError(
+                "all_customers reads every customer: leave history_from and history_to empty"
+            )
+        return HistoryRequest(None, None, options)
+    found = history_range(values.get("history_from"), values.get("history_to"), today)
+    if found is None:
+        changed = [n for n, v in options.items() if v != OPTIONS[n].default]
+        if changed:
+            raise HistoryRangeError(
+                f"{', '.join(changed)} only applies to an initial data sync: also give "
+                "history_from and history_to (YYYY-MM-DD)"
+            )
+        return None
+    return HistoryRequest(found[0], found[1], options)

@@ -41,6 +41,8 @@ class SyncObject:
     children: Children | None = None
     child_table: str | None = None
     child_parent_column: str | None = None
+    history_options: tuple[str, ...] = ()  # Initial data sync choices (include/history.py)
+    balance_field: str | None = None  # what open_items_only filters on (> 0)
 
     @property
     def dag_id(self) -> str:
@@ -114,6 +116,7 @@ OBJECTS: dict[str, SyncObject] = {
             table="ar.customers",
             mapping="customers",
             history_field="WHENCREATED",
+            history_options=("all_customers",),
             description="Intacct CUSTOMER records (active and inactive) into ar.customers.",
         ),
         SyncObject(
@@ -126,6 +129,8 @@ OBJECTS: dict[str, SyncObject] = {
             child_table="ar.invoice_lines",
             child_parent_column="invoice_id",
             history_field="WHENCREATED",
+            history_options=("open_items_only", "include_payments"),
+            balance_field="TRX_TOTALDUE",
             description="Order Entry sales invoices (SODOCUMENT 'Sales Invoice') with lines.",
             children=_SO_LINES,
         ),
@@ -139,6 +144,8 @@ OBJECTS: dict[str, SyncObject] = {
             child_table="ar.credit_note_lines",
             child_parent_column="credit_note_id",
             history_field="WHENCREATED",
+            history_options=("open_items_only", "include_payments"),
+            balance_field="TRX_TOTALDUE",
             description="Order Entry sales returns (SODOCUMENT 'Sales Return') with lines.",
             children=_SO_LINES,
         ),

@@ -7,7 +7,11 @@ The rules (issue 5, design.md §2–3):
 - backfill run: exactly its data interval plus the overlap — a repair of a past window;
 - manual run without parameters ("sync now"): last success → now;
 - never synced: everything, from the beginning.
-A run that ends earlier than the recorded window never moves the cursor backwards.
+The cursor (last_window_end) means "everything modified before it is loaded". A successful
+window moves it forward only when the window connects to it (starts at or before it; with
+no cursor yet only a full read sets it): runs may then finish in any order — an initial data sync beside the hourly runs, a backfill of
+an old day, two hourly runs after an outage — and the cursor never skips an unloaded hour
+nor moves backwards.
 """
 
 from __future__ import annotations
@@ -62,16 +66,20 @@ def record_success(
     run_id: str,
     counts: dict[str, Any],
 ) -> None:
-    """Advance the object's pull state; the window end only ever moves forward."""
+    """Record a successful window; the cursor only moves forward, and only when the window
+    connects to it (a full read, start None, always does)."""
     with connection, connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO intacct_sync.sync_state AS s (object, direction, last_success_at,"
             " last_window_start, last_window_end, last_run_id, last_counts)"
-            " VALUES (%s, 'pull', now(), %s, %s, %s, %s)"
+            " VALUES (%(obj)s, 'pull', now(), %(start)s,"
+            "  CASE WHEN %(start)s IS NULL THEN %(end)s END, %(run_id)s, %(counts)s)"
             " ON CONFLICT (object, direction) DO UPDATE SET last_success_at = now(),"
             "  last_window_start = EXCLUDED.last_window_start,"
-            "  last_window_end = GREATEST(s.last_window_end, EXCLUDED.last_window_end),"
+            "  last_window_end = CASE"
+            "   WHEN %(start)s IS NULL OR %(start)s <= s.last_window_end"
+            "   THEN GREATEST(s.last_window_end, %(end)s) ELSE s.last_window_end END,"
             "  last_run_id = EXCLUDED.last_run_id, last_counts = EXCLUDED.last_counts,"
             "  updated_at = now()",
-            (obj, start, end, run_id, Json(counts)),
+            {"obj": obj, "start": start, "end": end, "run_id": run_id, "counts": Json(counts)},
         )

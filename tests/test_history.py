@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -66,3 +67,60 @@ def test_a_run_is_cut_into_calendar_months():
         (date(2024, 2, 1), date(2024, 2, 29)),
         (date(2024, 3, 1), date(2024, 3, 10)),
     ]
+
+
+def _request(obj_name: str, conf: dict):
+    from include.history import history_request
+    from include.sync_objects import OBJECTS
+
+    obj = OBJECTS[obj_name]
+    return history_request(obj.dag_id, obj.history_options, conf, {}, TODAY)
+
+
+def test_options_are_checked_against_the_object():
+    from include.history import HistoryRequest
+
+    request = _request("invoices", {"history_from": "2025-01-01", "history_to": "2025-03-31"})
+    assert request == HistoryRequest(
+        date(2025, 1, 1),
+        date(2025, 3, 31),
+        {"open_items_only": False, "include_payments": True},
+    )
+    with pytest.raises(HistoryRangeError, match="intacct_payments has no parameter open_items"):
+        _request("payments", {"open_items_only": True})
+    with pytest.raises(HistoryRangeError, match="include_payments='no' must be true or false"):
+        _request("invoices", {"include_payments": "no"})
+    assert _request("customers", {"all_customers": True}) == HistoryRequest(
+        None, None, {"all_customers": True}
+    )
+    assert _request("payments", {}) is None
+
+
+def test_a_run_plans_one_chunk_per_month_and_object():
+    from include.history import HistoryRequest
+    from include.history_chunks import chunk_filter, plan_chunks
+    from include.sync_objects import OBJECTS
+
+    invoices = OBJECTS["invoices"]
+    chunks = plan_chunks(
+        invoices,
+        HistoryRequest(
+            date(2025, 1, 15),
+            date(2025, 2, 28),
+            {"open_items_only": True, "include_payments": True},
+        ),
+    )
+    assert [c["label"] for c in chunks] == [
+        "invoices 2025-01-15..2025-01-31 open items",
+        "invoices 2025-02-01..2025-02-28 open items",
+        "payments 2025-01-15..2025-01-31",
+        "payments 2025-02-01..2025-02-28",
+    ]
+    # Whole days on the object's own transaction date; the balance only for documents.
+    zone = ZoneInfo("America/Los_Angeles")
+    assert chunk_filter(invoices, chunks[0]).to_query(zone) == (
+        "(WHENCREATED >= '01/15/2025' AND WHENCREATED < '02/01/2025' AND TRX_TOTALDUE > 0)"
+    )
+    assert chunk_filter(OBJECTS["payments"], chunks[3]).to_query(zone) == (
+        "(RECEIPTDATE >= '02/01/2025' AND RECEIPTDATE < '03/01/2025')"
+    )

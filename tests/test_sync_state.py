@@ -39,3 +39,27 @@ def test_pull_window(run_type, interval, last_end, expected):
         overlap=H,
     )
     assert window == expected
+
+
+def _cursor(connection) -> datetime | None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT last_window_end FROM intacct_sync.sync_state WHERE object = 'invoices'"
+        )
+        return cursor.fetchone()[0]
+
+
+def test_the_cursor_moves_only_forward_and_only_from_connected_windows(clean_ar):
+    from include.sync_state import record_success
+
+    def success(start, end):
+        record_success(clean_ar, "invoices", start, end, "run", {})
+        return _cursor(clean_ar)
+
+    # Never synced: a backfill of one old hour proves nothing about the rest.
+    assert success(T - 30 * H, T - 29 * H) is None
+    assert success(None, T) == T  # a full read sets it
+    assert success(T - 30 * H, T - 29 * H) == T  # an old repair leaves it alone
+    assert success(T + 2 * H, T + 3 * H) == T  # a gap before the window: not covered
+    assert success(T - H, T + H) == T + H  # connected: forward
+    assert success(T - 2 * H, T) == T + H  # finishing late never moves it backwards

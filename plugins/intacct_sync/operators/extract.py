@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing
@@ -10,10 +11,11 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
-from intacct_sync.hooks.intacct import POOL_NAME, IntacctHook, RecordStream
+from intacct_sync.hooks.intacct import POOL_NAME, IntacctHook
 from intacct_sync.xml_request import And, ge, in_, lt
 
 PROGRESS_EVERY = 5_000
+PROGRESS_SECONDS = 10.0
 CHILD_BATCH = 500  # header keys per child query: ~1,000 lines, one readByQuery page
 
 
@@ -77,62 +79,13 @@ class IntacctExtractOperator(BaseOperator):
         self.intacct_conn_id = intacct_conn_id
         self.postgres_conn_id = postgres_conn_id
 
-    def _with_progress(self, stream: RecordStream, page_size: int) -> Iterator[dict[str, Any]]:
-        """Log page x of y, records so far, rate and ETA while records flow to COPY."""
-        total = stream.totalcount
-        pages = -(-total // page_size) if total else None
-        started = time.monotonic()
-        for count, record in enumerate(stream, start=1):
-            if count % PROGRESS_EVERY == 0:
-                elapsed = max(time.monotonic() - started, 1e-6)
-                rate = count / elapsed
-                eta = f", ETA {(total - count) / rate:.0f} s" if total else ""
-                self.log.info(
-                    "%s%s: page %s of %s, %s records, %.0f records/s%s",
-                    self.object_name,
-                    f" [{self.chunk}]" if self.chunk else "",
-                    stream.pages,
-                    pages or "?",
-                    count,
-                    rate,
-                    eta,
-                )
-            yield record
-
-    def _land_children(self, hook: IntacctHook, connection) -> int:
-        """Read the children of the headers this chunk landed, CHILD_BATCH keys per query."""
-        from include.landing import land_records, landed_keys
-
-        spec = self.children or {}
-        keys = landed_keys(connection, self.landing_run_id, self.object_name, self.chunk)
-
-        def records() -> Iterator[dict[str, Any]]:
-            # Children of a fixed set of parents: one readByQuery snapshot per batch is
-            # consistent (resultId paging), no keyset needed.
-            for start in range(0, len(keys), CHILD_BATCH):
-                batch = keys[start : start + CHILD_BATCH]
-                yield from hook.read_by_query(
-                    spec["intacct_object"], spec["fields"], in_(spec["parent_field"], batch)
-                )
-
-        return land_records(
-            connection,
-            self.landing_run_id,
-            f"{self.object_name}.children",
-            records(),
-            chunk=self.chunk,
-            parent_field=spec["parent_field"],
-        )
-
     def execute(self, context: Any) -> dict[str, Any]:
         from include.ar_database import connect
-        from include.landing import land_records
 
         start = _aware(self.window_start, "window_start")
         end = _aware(self.window_end, "window_end")
         if start and end and end <= start:
             raise ValueError(f"empty window: window_end {end} is not after window_start {start}")
-        hook = IntacctHook(self.intacct_conn_id)
         # One readByQuery snapshot per window (resultId paging): consistent while records
         # change, the minimum number of calls, and no record is read twice. A full read
         # (no start) takes everything, also records whose WHENMODIFIED is empty; what
@@ -144,39 +97,139 @@ class IntacctExtractOperator(BaseOperator):
                 if end
                 else ge("WHENMODIFIED", start)
             )
-        stream = hook.read_by_query(
-            self.intacct_object,
-            list(dict.fromkeys([*self.fields, "RECORDNO", "WHENMODIFIED"])),
-            query,
-            docparid=self.docparid,
-        )
-        started = time.monotonic()
         with closing(connect(self.postgres_conn_id)) as connection:
-            landed = land_records(
+            summary = land_query(
+                IntacctHook(self.intacct_conn_id),
                 connection,
-                self.landing_run_id,
-                self.object_name,
-                self._with_progress(stream, hook.config.page_size),
+                object_name=self.object_name,
+                intacct_object=self.intacct_object,
+                fields=self.fields,
+                query=query,
+                docparid=self.docparid,
+                children=self.children,
+                landing_run_id=self.landing_run_id,
                 chunk=self.chunk,
+                log=self.log,
             )
-            children = self._land_children(hook, connection) if self.children else 0
-        seconds = time.monotonic() - started
-        summary = {
-            "object": self.object_name,
-            "chunk": self.chunk,
-            "records": landed,
-            "children": children,
-            "pages": stream.pages,
+        return {
+            **summary,
             "window_start": start.isoformat() if start else None,
             "window_end": end.isoformat() if end else None,
-            "seconds": round(seconds, 2),
         }
+
+
+class _Progress:
+    """Progress lines for a person watching the log: page x of y, records so far, records/s
+    and ETA — every PROGRESS_EVERY records or PROGRESS_SECONDS, whichever comes first."""
+
+    def __init__(self, log: logging.Logger, label: str, total: int | None, page_size: int):
+        self.log, self.label, self.total = log, label, total
+        self.pages = -(-total // page_size) if total else None
+        self.started = self.last = time.monotonic()
+        self.logged = 0
+
+    def tick(self, count: int, page: int, what: str = "records") -> None:
+        now = time.monotonic()
+        if count - self.logged < PROGRESS_EVERY and now - self.last < PROGRESS_SECONDS:
+            return
+        self.logged, self.last = count, now
+        rate = count / max(now - self.started, 1e-6)
+        eta = f", ETA {(self.total - count) / rate:.0f} s" if self.total else ""
         self.log.info(
-            "%s: landed %s records in %s pages (%.1f s, %.0f records/s)",
-            self.object_name,
-            landed,
-            stream.pages,
-            seconds,
-            landed / max(seconds, 1e-6),
+            "%s: page %s of %s, %s %s, %.0f records/s%s",
+            self.label,
+            page,
+            self.pages or "?",
+            count,
+            what,
+            rate,
+            eta,
         )
-        return summary
+
+
+def land_query(
+    hook: IntacctHook,
+    connection,
+    *,
+    object_name: str,
+    intacct_object: str,
+    fields: Sequence[str],
+    query: Any,
+    docparid: str | None,
+    children: dict[str, Any] | None,
+    landing_run_id: str,
+    chunk: str,
+    log: logging.Logger,
+) -> dict[str, Any]:
+    """Stream the records matching `query` (and their children) into the landing table.
+
+    Shared by the hourly extract (a WHENMODIFIED window) and the initial data sync (a
+    transaction-date chunk): one readByQuery snapshot, COPY as pages arrive, flat memory.
+    """
+    from include.landing import land_records, landed_keys
+
+    label = f"{object_name} [{chunk}]" if chunk else object_name
+    started = time.monotonic()
+    stream = hook.read_by_query(
+        intacct_object,
+        list(dict.fromkeys([*fields, "RECORDNO", "WHENMODIFIED"])),
+        query,
+        docparid=docparid,
+    )
+    progress = _Progress(log, label, stream.totalcount, hook.config.page_size)
+
+    def headers() -> Iterator[dict[str, Any]]:
+        for count, record in enumerate(stream, start=1):
+            progress.tick(count, stream.pages)
+            yield record
+
+    landed = land_records(connection, landing_run_id, object_name, headers(), chunk=chunk)
+    child_count = child_pages = 0
+    if children:
+        keys = landed_keys(connection, landing_run_id, object_name, chunk)
+        lines = _Progress(log, f"{label} children", None, hook.config.page_size)
+
+        def child_records() -> Iterator[dict[str, Any]]:
+            # Children of a fixed set of parents: one readByQuery snapshot per batch is
+            # consistent (resultId paging), no keyset needed.
+            nonlocal child_pages
+            count = 0
+            for first in range(0, len(keys), CHILD_BATCH):
+                batch = keys[first : first + CHILD_BATCH]
+                part = hook.read_by_query(
+                    children["intacct_object"],
+                    children["fields"],
+                    in_(children["parent_field"], batch),
+                )
+                for record in part:
+                    count += 1
+                    lines.tick(count, child_pages + part.pages, "child records")
+                    yield record
+                child_pages += part.pages
+
+        child_count = land_records(
+            connection,
+            landing_run_id,
+            f"{object_name}.children",
+            child_records(),
+            chunk=chunk,
+            parent_field=children["parent_field"],
+        )
+    seconds = time.monotonic() - started
+    log.info(
+        "%s: landed %s records and %s children in %s pages (%.1f s, %.0f records/s)",
+        label,
+        landed,
+        child_count,
+        stream.pages + child_pages,
+        seconds,
+        (landed + child_count) / max(seconds, 1e-6),
+    )
+    return {
+        "object": object_name,
+        "chunk": chunk,
+        "records": landed,
+        "children": child_count,
+        "pages": stream.pages + child_pages,
+        "seconds": round(seconds, 2),
+    }
