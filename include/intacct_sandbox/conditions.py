@@ -281,8 +281,13 @@ class RangeHint:
     high: int | None = None  # inclusive
 
 
+# Fields whose bounds narrow a scan: RECORDNO and WHENMODIFIED always, the creation and
+# transaction dates where a segment declares them sorted (Segment.sorted_fields).
+RANGE_HINT_FIELDS = ("WHENMODIFIED", "RECORDNO", "WHENCREATED", "RECEIPTDATE")
+
+
 def range_hints(node: Node | None, tz: TimeZoneFormatter) -> dict[str, RangeHint]:
-    """Collect ``WHENMODIFIED``/``RECORDNO`` bounds that every matching record must satisfy."""
+    """Collect bounds (RANGE_HINT_FIELDS; dates as epochs) every matching record satisfies."""
     hints: dict[str, RangeHint] = {}
     if node is None:
         return hints
@@ -302,7 +307,7 @@ def range_hints(node: Node | None, tz: TimeZoneFormatter) -> dict[str, RangeHint
             continue
         for cmp in term_list:
             name = cmp.field.upper()
-            if name not in ("WHENMODIFIED", "RECORDNO") or cmp.op in ("!=",):
+            if name not in RANGE_HINT_FIELDS or cmp.op in ("!=",):
                 continue
             try:
                 if name == "RECORDNO":

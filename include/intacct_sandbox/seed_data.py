@@ -132,6 +132,9 @@ class Segment:
     # records below this index may have a NULL WHENMODIFIED (old data)
     null_wm_below: int = 0
     extra: dict = field(default_factory=dict)
+    # date fields that never decrease with the index (like WHENMODIFIED): ranges on them
+    # are bisected instead of scanned, as a database index would (tests/sandbox checks it)
+    sorted_fields: tuple[str, ...] = ()
 
     def recordno(self, i: int) -> int:
         return self.first_recordno + i
@@ -139,6 +142,19 @@ class Segment:
     def index_of(self, recordno: int) -> int | None:
         i = recordno - self.first_recordno
         return i if 0 <= i < self.count else None
+
+    def bisect_field(self, name: str, epoch_of: Callable[[object], int], low: int | None,
+                     high: int | None) -> tuple[int, int]:
+        """Index range [lo, hi) whose sorted field `name` lies within [low, high] (epochs)."""
+        def key(i: int) -> int:
+            return epoch_of(self.make(i)[name])
+
+        lo, hi = 0, self.count
+        if low is not None:
+            lo = _bisect_left(key, low, 0, self.count)
+        if high is not None:
+            hi = _bisect_left(key, high + 1, lo, self.count)
+        return lo, hi
 
     def bisect_wm(self, low: int | None, high: int | None) -> tuple[int, int]:
         """Index range [lo, hi) whose WHENMODIFIED sort key lies within [low, high]."""
@@ -842,7 +858,7 @@ class World:
             Segment("CUSTOMER", "customers", self.n_cust, 1, lambda c: self.customers[c],
                     lambda c: cust_wm[c] + 3600,
                     lambda c: self.customers[c]["MEGAENTITYID"] or "",
-                    null_wm_below=self.n_cust),
+                    null_wm_below=self.n_cust, sorted_fields=("WHENCREATED",)),
             Segment("ARINVOICE", "invoices", self.n_inv, 1001, self.make_invoice,
                     lambda i: self.inv_time(i) + 120, inv_entity, null_wm_below=null_inv),
             Segment("ARINVOICEITEM", "invoice lines", self.inv_lines.total, 20_001,
@@ -857,7 +873,8 @@ class World:
                     lambda j: self.adjustment_core(self.adj_lines.parent_of(j)[0])[4] + 120,
                     lambda j: adj_entity(self.adj_lines.parent_of(j)[0])),
             Segment("ARPYMT", "payments", self.n_pay, 5001, self.make_payment,
-                    lambda p: self._pay_time(p) + 30, pay_entity),
+                    lambda p: self._pay_time(p) + 30, pay_entity,
+                    sorted_fields=("WHENCREATED", "RECEIPTDATE")),
             Segment("ARPYMT", "payment reversals", self.n_rev,
                     self.payment_recordno(self.n_pay) + 1000,
                     lambda k: self.make_payment(41 * k + rev, reversal=True),
@@ -871,15 +888,17 @@ class World:
                     lambda k: pay_entity(41 * k + rev)),
             Segment("SODOCUMENT", "sales invoices", self.n_so_inv, 100_001, self.make_so_invoice,
                     lambda s: self.inv_time(3 * s + 1) + 30, lambda s: inv_entity(3 * s + 1),
-                    docparid="Sales Invoice"),
+                    docparid="Sales Invoice", sorted_fields=("WHENCREATED",)),
             Segment("SODOCUMENT", "sales returns", self.n_so_ret,
                     100_001 + self.n_so_inv + 1000, self.make_so_return,
                     lambda r: self.adjustment_core(3 * r)[4] + 30,
-                    lambda r: adj_entity(3 * r), docparid="Sales Return"),
+                    lambda r: adj_entity(3 * r), docparid="Sales Return",
+                    sorted_fields=("WHENCREATED",)),
             Segment("SODOCUMENT", "draft sales invoices", self.n_so_draft,
                     100_001 + self.n_so_inv + 1000 + self.n_so_ret + 1000, self.make_so_draft,
                     lambda d: self._so_draft_core(d)[4] + 90,
-                    lambda d: self._so_draft_core(d)[1], docparid="Sales Invoice"),
+                    lambda d: self._so_draft_core(d)[1], docparid="Sales Invoice",
+                    sorted_fields=("WHENCREATED",)),
             Segment("SODOCUMENTENTRY", "sales invoice lines", self.so_inv_lines.total, 400_001,
                     self.make_so_invoice_line,
                     lambda j: self.inv_time(3 * self.so_inv_lines.parent_of(j)[0] + 1) + 30,

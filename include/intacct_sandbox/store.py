@@ -7,6 +7,7 @@ savepoint is just a reference to the dicts of that moment.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -255,6 +256,11 @@ class Store:
             if wm_hint is not None:
                 wlo, whi = seg.bisect_wm(wm_hint.low, wm_hint.high)
                 lo, hi = max(lo, wlo), min(hi, whi)
+            for sorted_field in seg.sorted_fields:
+                hint = hints.get(sorted_field)
+                if hint is not None and lo < hi:
+                    flo, fhi = seg.bisect_field(sorted_field, self._epoch, hint.low, hint.high)
+                    lo, hi = max(lo, flo), min(hi, fhi)
             if lo >= hi:
                 continue
             check_null = wm_hint is not None and lo < seg.null_wm_below
@@ -292,6 +298,14 @@ class Store:
         result = (keys, overlay)
         self._remember(cache_key, result)
         return result
+
+    def _epoch(self, value: object) -> int:
+        """A date or timestamp field's value as epoch seconds (dates: local midnight)."""
+        if isinstance(value, int):
+            return int(value)
+        if isinstance(value, dt.date):
+            return self.tz.to_epoch(dt.datetime(value.year, value.month, value.day))
+        raise TypeError(f"not a date: {value!r}")
 
     def _select_by_parent(self, name: str, condition: Node | None, pred: Callable[[dict], bool],
                           docparid: str | None, entity: str | None

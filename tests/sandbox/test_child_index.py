@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from include.intacct_sandbox import SandboxServer
@@ -41,3 +43,25 @@ def test_denied_object_answers_permission_failure(sandbox: SandboxServer):
     sandbox_json(sandbox.base_url, "/_sandbox/faults", {"deny_objects": []})
     again = post(sandbox.url, envelope(fn(read_by_query("AUDITHISTORY", "", "RECORDNO"))))
     assert again.result().findtext("status") == "success"
+
+
+@pytest.mark.parametrize(("obj", "field"), [
+    ("SODOCUMENT", "WHENCREATED"),
+    ("ARPYMT", "RECEIPTDATE"),
+    ("ARPYMT", "WHENCREATED"),
+    ("CUSTOMER", "WHENCREATED"),
+])
+def test_a_sorted_date_range_matches_a_full_scan(sandbox: SandboxServer, obj, field):
+    """Ranges on creation / transaction dates are bisected like WHENMODIFIED ranges; the
+    answer must be the one a scan of every record gives (also with changed records)."""
+    sandbox_json(sandbox.base_url, "/_sandbox/activity", {"steps": 40})
+    sample = sandbox_json(sandbox.base_url, f"/_sandbox/records?object={obj}&offset=20&limit=60")
+    days = sorted(  # the gateway prints dates as MM/DD/YYYY
+        datetime.strptime(r[field][:10], "%m/%d/%Y") for r in sample["records"] if r.get(field)
+    )
+    low, high = (d.strftime("%m/%d/%Y") for d in (days[0], days[-1]))
+    query = f"{field} >= '{low}' AND {field} < '{high}'"
+    indexed = _keys(sandbox, obj, query)
+    scanned = _keys(sandbox, obj, f"({query}) OR RECORDNO = -1")
+    assert indexed == scanned
+    assert len(indexed) > 10
