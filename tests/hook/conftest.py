@@ -132,10 +132,17 @@ def scripted_hook(make_connection) -> Iterator[Callable[..., tuple[IntacctHook, 
         conn_id = make_connection()
         hook = IntacctHook(conn_id, **{**FAST_RETRIES, **hook_kwargs})
         adapter = ScriptedAdapter(script)
-        session = hook.get_conn()
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
-        hook._local.session = session
+        plain_session = hook.get_conn
+
+        def scripted_session(*args, **kwargs):
+            # Every thread's HTTP session answers from the script (reads fetch a page
+            # ahead in a worker thread, which opens its own session).
+            session = plain_session(*args, **kwargs)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+            return session
+
+        hook.get_conn = scripted_session
         return hook, adapter
 
     yield make

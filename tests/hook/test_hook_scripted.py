@@ -656,9 +656,15 @@ def _paged_hook(make_connection, pages: int, per_page: int = 200) -> IntacctHook
             pass
 
     hook = IntacctHook(make_connection(page_size=per_page))
-    session = hook.get_conn()
-    session.mount("https://", Pager())
-    hook._local.session = session
+    plain_session = hook.get_conn
+    pager = Pager()
+
+    def paged_session(*args, **kwargs):  # every thread's session (reads fetch a page ahead)
+        session = plain_session(*args, **kwargs)
+        session.mount("https://", pager)
+        return session
+
+    hook.get_conn = paged_session
     return hook
 
 

@@ -186,16 +186,34 @@ LIMITER = CompanyLimiter()
 
 
 # -- reads -------------------------------------------------------------------------------------
+def _read_ahead(pages: Iterator[Data]) -> Iterator[Data]:
+    """Ask for the next page while the caller works on this one.
+
+    A stream then has its next request in flight while the records of the current page are
+    parsed and written (one request at a time, never more: the next is only asked for when
+    the previous answer arrived), so a task uses its `intacct_api` slot for Intacct's latency,
+    not for our own processing. Errors surface at the page they belong to.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="intacct-read-ahead") as pool:
+        pending = pool.submit(next, pages, None)
+        while (data := pending.result()) is not None:
+            pending = pool.submit(next, pages, None)
+            yield data
+
+
 class RecordStream(Iterator[dict[str, Any]]):
-    """Records of one read, fetched one page at a time (only one page is held in memory).
+    """Records of one read, fetched a page ahead (at most two pages are held in memory).
 
     ``totalcount`` is the number of records the read matches, as Intacct reported on the
-    first page (the first page is fetched on access if needed), for progress reporting.
-    ``pages`` and ``api_calls`` count what was fetched so far.
+    first page (the first page is fetched on access if needed), for progress reporting;
+    None for a stream of several reads. ``pages`` counts what was fetched so far.
     """
 
-    def __init__(self, pages: Iterator[Data]) -> None:
-        self._pages = pages
+    def __init__(self, pages: Iterator[Data], *, single_read: bool = True) -> None:
+        self._pages = _read_ahead(pages)
+        self._single_read = single_read
         self._buffer: Iterator[dict[str, Any]] = iter(())
         self._totalcount: int | None = None
         self._started = False
@@ -211,8 +229,9 @@ class RecordStream(Iterator[dict[str, Any]]):
             return False
         if not self._started:
             self._started = True
-            self._totalcount = data.totalcount if data.totalcount is not None else (
-                len(data.records) if not data.numremaining else None)
+            if self._single_read:
+                self._totalcount = data.totalcount if data.totalcount is not None else (
+                    len(data.records) if not data.numremaining else None)
         self.pages += 1
         self._buffer = iter(data.records)
         return True
@@ -773,6 +792,21 @@ class IntacctHook(HttpHook):
         size = self._page_size(page_size, READ_BY_QUERY_MAX_PAGE)
         text = query if isinstance(query, str) else rq.build_query(query, self.company_timezone)
         return RecordStream(self._read_by_query_pages(object, fields, text, docparid, size))
+
+    def read_by_queries(self, object: str, fields: str | Sequence[str],  # noqa: A002
+                        queries: Iterable[str | rq.Filter], *, docparid: str | None = None,
+                        page_size: int | None = None) -> RecordStream:
+        """Several ``readByQuery`` reads as one stream, e.g. the lines of 500 headers at a
+        time: the next read is asked for as soon as the previous one's last page arrived."""
+        size = self._page_size(page_size, READ_BY_QUERY_MAX_PAGE)
+
+        def pages() -> Iterator[Data]:
+            for query in queries:
+                text = (query if isinstance(query, str)
+                        else rq.build_query(query, self.company_timezone))
+                yield from self._read_by_query_pages(object, fields, text, docparid, size)
+
+        return RecordStream(pages(), single_read=False)
 
     def _read_by_query_pages(self, obj: str, fields: str | Sequence[str], query: str,
                              docparid: str | None, size: int) -> Iterator[Data]:

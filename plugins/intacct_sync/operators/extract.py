@@ -189,23 +189,21 @@ def land_query(
         keys = landed_keys(connection, landing_run_id, object_name, chunk)
         lines = _Progress(log, f"{label} children", None, hook.config.page_size)
 
+        # Children of a fixed set of parents: one readByQuery snapshot per batch of keys is
+        # consistent (resultId paging), no keyset needed; the batches form one stream.
+        child_stream = hook.read_by_queries(
+            children["intacct_object"],
+            children["fields"],
+            (
+                in_(children["parent_field"], keys[first : first + CHILD_BATCH])
+                for first in range(0, len(keys), CHILD_BATCH)
+            ),
+        )
+
         def child_records() -> Iterator[dict[str, Any]]:
-            # Children of a fixed set of parents: one readByQuery snapshot per batch is
-            # consistent (resultId paging), no keyset needed.
-            nonlocal child_pages
-            count = 0
-            for first in range(0, len(keys), CHILD_BATCH):
-                batch = keys[first : first + CHILD_BATCH]
-                part = hook.read_by_query(
-                    children["intacct_object"],
-                    children["fields"],
-                    in_(children["parent_field"], batch),
-                )
-                for record in part:
-                    count += 1
-                    lines.tick(count, child_pages + part.pages, "child records")
-                    yield record
-                child_pages += part.pages
+            for count, record in enumerate(child_stream, start=1):
+                lines.tick(count, child_stream.pages, "child records")
+                yield record
 
         child_count = land_records(
             connection,
@@ -215,6 +213,7 @@ def land_query(
             chunk=chunk,
             parent_field=children["parent_field"],
         )
+        child_pages = child_stream.pages
     seconds = time.monotonic() - started
     log.info(
         "%s: landed %s records and %s children in %s pages (%.1f s, %.0f records/s)",
