@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LOCALENV := $(PY) -m include.localenv
 
-.PHONY: help venv setup run up down test lint psql bench constraints clean-local
+.PHONY: help venv setup run up down test lint psql bench constraints clean-local history
 
 help:
 	@echo "make run    set up everything (venv, PostgreSQL, Airflow) and run a full sync against the sandbox"
@@ -16,6 +16,8 @@ help:
 	@echo "make up     long-running Airflow UI on http://localhost:8080 (+ sandbox); make down stops it"
 	@echo "make lint   ruff"
 	@echo "make psql   psql into the AR database"
+	@echo "make history DAG=intacct_invoices FROM=2019-01-01 TO=2023-12-31 [ARGS=\"--open-items-only\"]"
+	@echo "            queue an initial data sync on the running Airflow (make up), one run per year"
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found; set PYTHON=...)"; exit 2; }
@@ -52,6 +54,14 @@ lint: venv
 
 psql: venv
 	$(LOCALENV) psql
+
+# Queue years of history as runs of at most a year each (include/queue_history.py; --help).
+# ARGS passes anything else: --open-items-only, --no-payments, --all-customers, --dry-run,
+# --api URL, --user, --password.
+history: venv
+	@if [ -z "$(DAG)" ]; then \
+	  echo "usage: make history DAG=intacct_invoices FROM=YYYY-MM-DD TO=YYYY-MM-DD [ARGS=...]"; exit 2; fi
+	$(PY) -m include.queue_history --dag "$(DAG)" $(if $(FROM),--from "$(FROM)") $(if $(TO),--to "$(TO)") $(ARGS)
 
 constraints: $(PY)
 	$(PY) -m pip install -q -r requirements.txt -r requirements-dev.txt

@@ -40,9 +40,11 @@ AR_PER_SO_INVOICE = 3
 
 
 @contextmanager
-def sandbox(so_invoices: int):
+def sandbox(so_invoices: int, *options: str):
+    """A sandbox process with about `so_invoices` Order Entry invoices; `options` are more
+    of its command-line flags (latency, history days, …)."""
     command = [sys.executable, "-m", "include.intacct_sandbox", "--port", "0", "--seed", "7",
-               "--invoices", str(so_invoices * AR_PER_SO_INVOICE)]
+               "--invoices", str(so_invoices * AR_PER_SO_INVOICE), *options]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         info = json.loads(process.stdout.readline())

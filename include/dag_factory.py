@@ -68,7 +68,7 @@ def _config() -> dict[str, Any]:
 def _params(obj: SyncObject) -> dict[str, Param]:
     """The Trigger form's "Initial data sync" section; empty dates mean an ordinary sync."""
     section = "Initial data sync"
-    day = f"{obj.history_field} date, inclusive, YYYY-MM-DD"
+    day = f"transaction date ({obj.history_field}), inclusive, YYYY-MM-DD"
     params = {
         "history_from": Param(
             None,

@@ -25,7 +25,7 @@ def _parse(name: str, value: object) -> date:
     if isinstance(value, date):
         return value
     try:
-        return date.fromisoformat(str(value).strip()[:10])
+        return date.fromisoformat(str(value).strip())
     except ValueError:
         raise HistoryRangeError(
             f"{name}={value!r} is not a date; give it as YYYY-MM-DD (e.g. 2023-01-01)"
@@ -59,12 +59,14 @@ def history_range(date_from: object, date_to: object, today: date) -> tuple[date
 
 
 def split_into_runs(start: date, end: date) -> list[tuple[date, date]]:
-    """Consecutive inclusive ranges of at most MAX_DAYS days covering [start, end]."""
+    """Consecutive inclusive ranges covering [start, end], cut at calendar years (each at
+    most MAX_DAYS days): 2019-03-15 → 2021-06-30 gives the rest of 2019, 2020, and 2021
+    to June."""
     if end < start:
         raise HistoryRangeError(f"history_to {end} is before history_from {start}")
     runs = []
     while start <= end:
-        stop = min(end, start + timedelta(days=MAX_DAYS - 1))
+        stop = min(end, date(start.year, 12, 31))
         runs.append((start, stop))
         start = stop + timedelta(days=1)
     return runs

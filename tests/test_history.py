@@ -53,11 +53,19 @@ def test_a_leap_year_fits_in_one_run_and_no_params_means_no_history():
 
 def test_long_history_splits_into_consecutive_runs_of_at_most_a_year():
     runs = split_into_runs(date(2020, 3, 15), date(2023, 6, 30))
-    assert runs[0][0] == date(2020, 3, 15) and runs[-1][1] == date(2023, 6, 30)
+    assert runs == [
+        (date(2020, 3, 15), date(2020, 12, 31)),
+        (date(2021, 1, 1), date(2021, 12, 31)),
+        (date(2022, 1, 1), date(2022, 12, 31)),
+        (date(2023, 1, 1), date(2023, 6, 30)),
+    ]
     for (_, end), (start, _) in zip(runs, runs[1:], strict=False):
         assert (start - end).days == 1  # consecutive: no gap, no overlap
     assert all((end - start).days + 1 <= 366 for start, end in runs)
-    assert len(runs) == 4
+    # A leap year is one run too.
+    assert split_into_runs(date(2024, 1, 1), date(2024, 12, 31)) == [
+        (date(2024, 1, 1), date(2024, 12, 31))
+    ]
 
 
 def test_a_run_is_cut_into_calendar_months():

@@ -246,6 +246,7 @@ def _fail_orphaned_tasks(dag_id: str, run_id: str) -> None:
 BIG_YEAR = {"invoices": 170_000, "customers": 2_000, "adjustments": 3_000, "history_days": 365}
 
 
+@pytest.mark.slow
 @pytest.mark.sandbox(**BIG_YEAR)
 def test_a_year_of_50k_invoices_killed_mid_way_resumes_only_missing_chunks(
     intacct_connection, clean_ar
