@@ -42,7 +42,12 @@ class UsageError(ValueError):
 
 
 class AirflowError(RuntimeError):
-    """Airflow answered an error or could not be reached; exit 1."""
+    """Airflow answered an error (status and detail) or could not be reached; exit 1."""
+
+    def __init__(self, message: str, status: int | None = None, detail: Any = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -145,7 +150,7 @@ def plan_runs(
 
 
 class Airflow:
-    """The few REST calls this needs: a token, the DAG, a new run."""
+    """A small client of Airflow's REST API: a JWT for the user, JSON in and out."""
 
     def __init__(self, api: str, user: str, password: str) -> None:
         self.api = api.rstrip("/")
@@ -153,24 +158,31 @@ class Airflow:
         self.password = password
         self._token: str | None = None
 
-    def _call(self, method: str, path: str, body: Any = None, token: bool = True) -> Any:
+    def token(self) -> str:
+        """A JWT for the user (SimpleAuthManager and others: POST /auth/token)."""
+        if self._token is None:
+            answer = self.call(
+                "POST",
+                "/auth/token",
+                {"username": self.user, "password": self.password},
+                auth=False,
+            )
+            self._token = str(answer["access_token"])
+        return self._token
+
+    def call(
+        self, method: str, path: str, body: Any = None, *, auth: bool = True, timeout: float = 60
+    ) -> Any:
+        """One request; an HTTP error raises AirflowError with its status and detail."""
         headers = {"Accept": "application/json", "Content-Type": "application/json"}
-        if token:
-            if self._token is None:
-                answer = self._call(
-                    "POST",
-                    "/auth/token",
-                    {"username": self.user, "password": self.password},
-                    token=False,
-                )
-                self._token = answer["access_token"]
-            headers["Authorization"] = f"Bearer {self._token}"
+        if auth:
+            headers["Authorization"] = f"Bearer {self.token()}"
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(  # noqa: S310 - the URL is the operator's --api
             self.api + path, data=data, method=method, headers=headers
         )
         try:
-            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
                 text = response.read().decode()
         except urllib.error.HTTPError as error:
             raw = error.read().decode(errors="replace")
@@ -179,7 +191,9 @@ class Airflow:
             except (ValueError, AttributeError):
                 detail = raw
             raise AirflowError(
-                f"Airflow answered {method} {path} with HTTP {error.code}: {detail}"
+                f"Airflow answered {method} {path} with HTTP {error.code}: {detail}",
+                error.code,
+                detail,
             ) from None
         except urllib.error.URLError as error:
             raise AirflowError(
@@ -189,11 +203,11 @@ class Airflow:
         return json.loads(text) if text else None
 
     def dag(self, dag_id: str) -> dict[str, Any]:
-        return self._call("GET", f"/api/v2/dags/{urllib.parse.quote(dag_id)}")
+        return self.call("GET", f"/api/v2/dags/{urllib.parse.quote(dag_id)}")
 
     def trigger(self, dag_id: str, run: PlannedRun) -> dict[str, Any]:
         body = {"logical_date": None, "dag_run_id": run.run_id, "conf": run.conf, "note": run.note}
-        return self._call("POST", f"/api/v2/dags/{urllib.parse.quote(dag_id)}/dagRuns", body)
+        return self.call("POST", f"/api/v2/dags/{urllib.parse.quote(dag_id)}/dagRuns", body)
 
 
 def local_password(user: str) -> str:

@@ -25,8 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +32,7 @@ from types import TracebackType
 from typing import Any
 
 from include.localenv.airflow_env import PROJECT_ROOT
+from include.queue_history import Airflow, AirflowError
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 FINISHED = frozenset({"success", "failed"})
@@ -133,7 +132,7 @@ class AirflowServices:
         self.env: dict[str, str] = {}
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.started_at: datetime | None = None
-        self._token: str | None = None
+        self._api: Airflow | None = None
         self._own_log_dir = log_dir is None
 
     # ------------------------------------------------------------------ life cycle
@@ -260,7 +259,7 @@ class AirflowServices:
         """Stop every component (each whole session, by pid); safe to call twice."""
         _terminate(list(reversed(self.processes.values())))
         self.processes.clear()
-        self._token = None
+        self._api = None
 
     def __enter__(self) -> AirflowServices:
         return self.start()
@@ -279,43 +278,21 @@ class AirflowServices:
     # ------------------------------------------------------------------ REST API
     def token(self) -> str:
         """A JWT for the admin (SimpleAuthManager: POST /auth/token)."""
-        if self._token is None:
-            answer = self.request(
-                "POST",
-                "/auth/token",
-                {"username": self.user, "password": self.password},
-                auth=False,
-            )
-            self._token = str(answer["access_token"])
-        return self._token
+        return self._client().token()
+
+    def _client(self) -> Airflow:
+        if self._api is None:
+            self._api = Airflow(self.base_url, self.user, self.password)
+        return self._api
 
     def request(
         self, method: str, path: str, body: Any = None, *, auth: bool = True, timeout: float = 60
     ) -> Any:
         """JSON in, JSON out; an HTTP error raises AirflowServiceError with status and detail."""
-        headers = {"Accept": "application/json"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        if auth:
-            headers["Authorization"] = f"Bearer {self.token()}"
-        request = urllib.request.Request(  # noqa: S310 - loopback URL built here
-            self.base_url + path, data=data, method=method, headers=headers
-        )
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-                text = response.read().decode()
-        except urllib.error.HTTPError as error:
-            raw = error.read().decode(errors="replace")
-            try:
-                detail = json.loads(raw).get("detail", raw)
-            except (ValueError, AttributeError):
-                detail = raw
-            raise AirflowServiceError(
-                f"{method} {path}: HTTP {error.code}: {detail}", error.code, detail
-            ) from None
-        return json.loads(text) if text else None
+            return self._client().call(method, path, body, auth=auth, timeout=timeout)
+        except AirflowError as error:
+            raise AirflowServiceError(str(error), error.status, error.detail) from None
 
     def get(self, path: str) -> Any:
         return self.request("GET", path)
