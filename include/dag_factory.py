@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, task, task_group
 
-from include.history import MAX_DAYS, OPTIONS
+from include.history import MAX_DAYS, OPTIONS, THEN_KEY
 from include.sync_objects import OBJECTS, SyncObject
 
 if TYPE_CHECKING:
@@ -88,6 +88,15 @@ def _params(obj: SyncObject) -> dict[str, Param]:
             section=section,
         ),
     }
+    params[THEN_KEY] = Param(
+        [],
+        type="array",
+        items={"type": "array", "items": {"type": "string", "format": "date"}},
+        title="Then, one after another",
+        description="Further [from, to] ranges, each run after this one succeeds (`make "
+        "history` fills this, so a long history never blocks the hourly runs).",
+        section=section,
+    )
     for option in obj.history_options:
         spec = OPTIONS[option]
         params[option] = Param(
@@ -117,6 +126,11 @@ def _history_request(obj: SyncObject, context) -> HistoryRequest | None:
     )
 
 
+def _run_key(context) -> str:
+    """A history run's checkpoint key: run ids are unique only within one DAG."""
+    return f"{context['dag'].dag_id}/{context['run_id']}"
+
+
 def _label_map_index(chunk: dict[str, Any]) -> None:
     """Name the mapped task instance after its chunk in the UI (map_index_template)."""
     from airflow.sdk import get_current_context
@@ -126,6 +140,7 @@ def _label_map_index(chunk: dict[str, Any]) -> None:
 
 def pull_dag(name: str):
     """The hourly pull DAG of registry object `name`."""
+    from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
     from intacct_sync.operators.extract import IntacctExtractOperator
 
     obj = OBJECTS[name]
@@ -337,7 +352,7 @@ def pull_dag(name: str):
             _label_map_index(chunk)
             with closing(connect(POSTGRES_CONN_ID)) as connection:
                 return extract(
-                    IntacctHook(INTACCT_CONN_ID), connection, context["run_id"], chunk, log
+                    IntacctHook(INTACCT_CONN_ID), connection, _run_key(context), chunk, log
                 )
 
         @task(map_index_template="{{ chunk_label }}")
@@ -352,7 +367,7 @@ def pull_dag(name: str):
             with closing(connect(POSTGRES_CONN_ID)) as connection:
                 return {
                     "extracted": extracted.get("records", 0),
-                    **load_landed(connection, context["run_id"], chunk, log),
+                    **load_landed(connection, _run_key(context), chunk, log),
                 }
 
         @task_group
@@ -368,16 +383,35 @@ def pull_dag(name: str):
             from include.history_chunks import run_summary
 
             with closing(connect(POSTGRES_CONN_ID)) as connection:
-                summary = run_summary(connection, context["run_id"])
+                summary = run_summary(connection, _run_key(context))
             log.info("%s: initial data sync done: %s", obj.dag_id, summary)
             context["outlet_events"][asset].extra = {"history": True, **summary}
             return summary
+
+        @task.short_circuit
+        def next_range(**context) -> dict[str, Any] | None:
+            """The conf of the next queued range, if any: long history runs one range at a
+            time, so queued history runs never hold the DAG's max_active_runs."""
+            request = _history_request(obj, context)
+            if not request or not request.then:
+                return None
+            (start, end), *rest = request.then
+            return {
+                **request.options,
+                "history_from": start.isoformat(),
+                "history_to": end.isoformat(),
+                THEN_KEY: [[a.isoformat(), b.isoformat()] for a, b in rest],
+            }
 
         planned = plan()
         the_window = window()
         the_chunks = chunks()
         planned >> [the_window, the_chunks]
-        history.expand(chunk=the_chunks) >> history_done()
+        following = next_range()
+        history.expand(chunk=the_chunks) >> history_done() >> following
+        following >> TriggerDagRunOperator(
+            task_id="queue_next", trigger_dag_id=obj.dag_id, conf=following
+        )
         mapped = map()
         loaded = load()
         deleted = deletes(the_window)

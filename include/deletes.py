@@ -36,9 +36,16 @@ def deleted_recordnos(
 
 
 def soft_delete(
-    connection, obj: SyncObject, recordnos: list[str], *, keep_only: bool = False
+    connection,
+    obj: SyncObject,
+    recordnos: list[str],
+    *,
+    keep_only: bool = False,
+    listed_at: datetime | None = None,
 ) -> int:
-    """Mark rows deleted: the given RECORDNOs, or with keep_only every pulled row not in them."""
+    """Mark rows deleted: the given RECORDNOs, or with keep_only every pulled row not in
+    them — except rows written after `listed_at`, which another run (hourly, history) loaded
+    while the listing ran: they are newer than the listing, not gone."""
     condition = (
         "NOT (intacct_recordno::text = ANY(%s))"
         if keep_only
@@ -47,8 +54,9 @@ def soft_delete(
     with connection, connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {obj.table} SET deleted_at = now(), updated_at = now()"
-            f" WHERE origin = 'intacct' AND deleted_at IS NULL AND {condition}",
-            (recordnos,),
+            f" WHERE origin = 'intacct' AND deleted_at IS NULL AND {condition}"
+            " AND (%s::timestamptz IS NULL OR updated_at < %s::timestamptz)",
+            (recordnos, listed_at, listed_at),
         )
         return cursor.rowcount
 
@@ -120,11 +128,12 @@ def apply_deletes(
     except (IntacctPermissionError, IntacctObjectNotFoundError):
         if not _keyset_due(connection, obj, keyset_every):
             return {"method": "key-set-not-due", "deleted": 0}
+        listed_at = datetime.now(UTC)
         existing = [
             r["RECORDNO"]
             for r in hook.read_by_query(obj.intacct_object, ["RECORDNO"], docparid=obj.docparid)
         ]
         _refuse_mass_delete(connection, obj, existing)
-        deleted = soft_delete(connection, obj, existing, keep_only=True)
+        deleted = soft_delete(connection, obj, existing, keep_only=True, listed_at=listed_at)
         _keyset_done(connection, obj)
         return {"method": "key-set", "deleted": deleted}

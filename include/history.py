@@ -84,6 +84,7 @@ def month_chunks(start: date, end: date) -> list[tuple[date, date]]:
 
 
 RANGE_KEYS = ("history_from", "history_to")
+THEN_KEY = "then"  # further ranges, run one after another (make history fills it)
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ class HistoryRequest:
     start: date | None
     end: date | None
     options: dict[str, bool] = field(default_factory=dict)
+    then: tuple[tuple[date, date], ...] = ()
 
 
 def _flag(name: str, value: object) -> bool:
@@ -144,7 +146,7 @@ def history_request(
     `conf` is what the run was created with (REST, CLI or the Trigger form): keys the DAG
     does not know are refused, not ignored. `params` adds the declared defaults.
     """
-    known = (*RANGE_KEYS, *allowed_options)
+    known = (*RANGE_KEYS, *allowed_options, THEN_KEY)
     unknown = sorted(set(conf) - set(known))
     if unknown:
         raise HistoryRangeError(
@@ -163,6 +165,11 @@ def history_request(
             )
         return HistoryRequest(None, None, options)
     found = history_range(values.get("history_from"), values.get("history_to"), today)
+    then = _then(values.get(THEN_KEY) or [], today)
+    if then and found is None:
+        raise HistoryRangeError(
+            f"{THEN_KEY} continues an initial data sync: give its first range too"
+        )
     if found is None:
         changed = [n for n, v in options.items() if v != OPTIONS[n].default]
         if changed:
@@ -171,4 +178,18 @@ def history_request(
                 "history_from and history_to (YYYY-MM-DD)"
             )
         return None
-    return HistoryRequest(found[0], found[1], options)
+    return HistoryRequest(found[0], found[1], options, then)
+
+
+def _then(pairs: object, today: date) -> tuple[tuple[date, date], ...]:
+    """The ranges queued after this run: [[from, to], ...], each a valid one-run range."""
+    if not isinstance(pairs, list) or not all(
+        isinstance(p, list | tuple) and len(p) == 2 for p in pairs
+    ):
+        raise HistoryRangeError(
+            f"{THEN_KEY}={pairs!r} must be a list of [from, to] date pairs (YYYY-MM-DD)"
+        )
+    ranges = [history_range(a, b, today) for a, b in pairs]
+    if None in ranges:
+        raise HistoryRangeError(f"{THEN_KEY}: every queued range needs both dates")
+    return tuple(ranges)  # type: ignore[arg-type]

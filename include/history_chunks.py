@@ -69,24 +69,24 @@ def chunk_filter(obj: SyncObject, chunk: dict[str, Any]):
     return And(*conditions)
 
 
-def landing_id(run_id: str, chunk: dict[str, Any]) -> str:
+def landing_id(run_key: str, chunk: dict[str, Any]) -> str:
     """Each chunk lands and stages under its own id, so parallel chunks never mix."""
-    return f"{run_id}#{chunk['label']}"
+    return f"{run_key}#{chunk['label']}"
 
 
-def _state(connection, run_id: str, label: str) -> tuple[str, dict, dict] | None:
+def _state(connection, run_key: str, label: str) -> tuple[str, dict, dict] | None:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT state, extracted, loaded FROM intacct_sync.history_chunks"
-            " WHERE run_id = %s AND label = %s",
-            (run_id, label),
+            " WHERE run_key = %s AND label = %s",
+            (run_key, label),
         )
         return cursor.fetchone()
 
 
 def _set(
     connection,
-    run_id: str,
+    run_key: str,
     chunk: dict[str, Any],
     state: str,
     extracted: dict | None = None,
@@ -95,16 +95,16 @@ def _set(
     """Record a chunk's state; a new extract attempt counts, finished chunks get a time."""
     with connection, connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO intacct_sync.history_chunks AS h (run_id, label, object, range_start,"
+            "INSERT INTO intacct_sync.history_chunks AS h (run_key, label, object, range_start,"
             " range_end, options, state, attempts, extracted, loaded)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s, 1, %s, %s)"
-            " ON CONFLICT (run_id, label) DO UPDATE SET state = EXCLUDED.state,"
+            " ON CONFLICT (run_key, label) DO UPDATE SET state = EXCLUDED.state,"
             "  attempts = h.attempts + (EXCLUDED.state = 'extracting')::int,"
             "  extracted = coalesce(EXCLUDED.extracted, h.extracted),"
             "  loaded = coalesce(EXCLUDED.loaded, h.loaded),"
             "  finished_at = CASE WHEN EXCLUDED.state = 'done' THEN now() END",
             (
-                run_id,
+                run_key,
                 chunk["label"],
                 chunk["object"],
                 chunk["start"],
@@ -118,17 +118,17 @@ def _set(
 
 
 def extract_chunk(
-    hook, connection, run_id: str, chunk: dict[str, Any], log: logging.Logger
+    hook, connection, run_key: str, chunk: dict[str, Any], log: logging.Logger
 ) -> dict[str, Any]:
     """Land one chunk's records (and children) unless an earlier attempt already did."""
     from intacct_sync.operators.extract import land_query
 
-    found = _state(connection, run_id, chunk["label"])
+    found = _state(connection, run_key, chunk["label"])
     if found and found[0] in ("landed", "done"):
         log.info("%s: already %s by an earlier attempt, not read again", chunk["label"], found[0])
         return {**(found[1] or {}), "resumed": True}
     obj = OBJECTS[chunk["object"]]
-    _set(connection, run_id, chunk, "extracting")
+    _set(connection, run_key, chunk, "extracting")
     summary = land_query(
         hook,
         connection,
@@ -138,51 +138,51 @@ def extract_chunk(
         query=chunk_filter(obj, chunk),
         docparid=obj.docparid,
         children=obj.children.spec() if obj.children else None,
-        landing_run_id=landing_id(run_id, chunk),
+        landing_run_id=landing_id(run_key, chunk),
         chunk=chunk["label"],
         log=log,
     )
-    _set(connection, run_id, chunk, "landed", extracted=summary)
+    _set(connection, run_key, chunk, "landed", extracted=summary)
     return summary
 
 
 def load_chunk(
-    connection, run_id: str, chunk: dict[str, Any], log: logging.Logger
+    connection, run_key: str, chunk: dict[str, Any], log: logging.Logger
 ) -> dict[str, Any]:
     """Map and load one landed chunk, then mark it done (a done chunk is not loaded twice)."""
     from include.pull import load_staged, map_landed
 
-    found = _state(connection, run_id, chunk["label"])
+    found = _state(connection, run_key, chunk["label"])
     if found and found[0] == "done":
         log.info("%s: already loaded by an earlier attempt", chunk["label"])
         return {**(found[2] or {}), "resumed": True}
     if not found or found[0] != "landed":
         raise RuntimeError(
-            f"{chunk['label']}: nothing landed for this chunk in run {run_id}; clear its "
+            f"{chunk['label']}: nothing landed for this chunk in run {run_key}; clear its "
             "extract task so it is read again"
         )
     obj = OBJECTS[chunk["object"]]
-    landing = landing_id(run_id, chunk)
+    landing = landing_id(run_key, chunk)
     map_landed(connection, obj, landing)
     loaded = load_staged(connection, obj, landing).as_dict()
-    _set(connection, run_id, chunk, "done", loaded=loaded)
+    _set(connection, run_key, chunk, "done", loaded=loaded)
     log.info("%s: loaded %s", chunk["label"], loaded)
     return loaded
 
 
-def run_summary(connection, run_id: str) -> dict[str, Any]:
-    """Totals per object over the run's chunks, and any landing left behind removed."""
+def run_summary(connection, run_key: str) -> dict[str, Any]:
+    """Totals per object over the run's chunks; landing and staging left behind by a chunk
+    that died between loading and being marked done are removed."""
     with connection, connection.cursor() as cursor:
-        cursor.execute(
-            "DELETE FROM intacct_sync.raw_records WHERE run_id LIKE %s",
-            (run_id.replace("%", r"\%").replace("_", r"\_") + "#%",),
-        )
+        pattern = run_key.replace("%", r"\%").replace("_", r"\_") + "#%"
+        for table in ("raw_records", "staged_batches"):  # ours: names, not input
+            cursor.execute(f"DELETE FROM intacct_sync.{table} WHERE run_id LIKE %s", (pattern,))
         cursor.execute(
             "SELECT object, count(*), count(*) FILTER (WHERE state = 'done'), sum(attempts),"
             " coalesce(sum((extracted->>'records')::int), 0), "
             + ", ".join(f"coalesce(sum((loaded->>'{c}')::int), 0)" for c in _LOAD_COUNTS)
-            + " FROM intacct_sync.history_chunks WHERE run_id = %s GROUP BY object ORDER BY 1",
-            (run_id,),
+            + " FROM intacct_sync.history_chunks WHERE run_key = %s GROUP BY object ORDER BY 1",
+            (run_key,),
         )
         columns = ("chunks", "done", "attempts", "extracted", *_LOAD_COUNTS)
         return {

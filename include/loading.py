@@ -204,14 +204,20 @@ class _Loader:
             join = " LEFT JOIN ar.customers c ON c.intacct_customer_id = i.intacct_customer_id"
             updates += ", customer_id = EXCLUDED.customer_id"
             relink = f" OR {self.obj.table}.customer_id IS DISTINCT FROM EXCLUDED.customer_id"
+        newer = (
+            f"coalesce(EXCLUDED.intacct_whenmodified > {self.obj.table}.intacct_whenmodified,"
+            " false)"
+        )
         cursor.execute(
             f"INSERT INTO {self.obj.table} ({names}{customer_col}, origin)"
             f" SELECT {self.casts}{customer_val}, 'intacct' FROM incoming i{join}"
             " WHERE i.intacct_recordno = ANY(%s)"
-            f" ON CONFLICT (intacct_recordno) DO UPDATE SET {updates},"
-            " updated_at = now(), deleted_at = NULL"
+            f" ON CONFLICT (intacct_recordno) DO UPDATE SET {updates}, updated_at = now(),"
+            # A deletion leaves WHENMODIFIED as it was: only a newer version of the record
+            # brings a soft-deleted row back (a late load of the same data must not).
+            f" deleted_at = CASE WHEN {newer} THEN NULL ELSE {self.obj.table}.deleted_at END"
             f" WHERE ({self.obj.table}.row_hash IS DISTINCT FROM EXCLUDED.row_hash"
-            f" OR {self.obj.table}.deleted_at IS NOT NULL{relink})"
+            f" OR ({self.obj.table}.deleted_at IS NOT NULL AND {newer}){relink})"
             # A retried old run must not overwrite what a newer run loaded.
             f" AND ({self.obj.table}.intacct_whenmodified IS NULL"
             " OR EXCLUDED.intacct_whenmodified IS NULL"

@@ -1,4 +1,5 @@
-"""Queue an initial data sync longer than one run allows: one DAG run per calendar year.
+"""Queue an initial data sync longer than one run allows: one DAG run per calendar year,
+run one after another (each queues the next through the DAG's `then` parameter).
 
     python -m include.queue_history --dag intacct_invoices --from 2019-01-01 --to 2023-12-31
     make history DAG=intacct_invoices FROM=2019-01-01 TO=2023-12-31 ARGS="--open-items-only"
@@ -263,37 +264,54 @@ def main(argv: list[str] | None = None, *, today: date | None = None) -> int:
     except (UsageError, HistoryRangeError) as problem:
         print(f"history: {problem}", file=sys.stderr)
         return 2
+    first = chained(runs)
     if args.dry_run:
-        for run in runs:
-            print(f"would queue {run.describe()}  conf={json.dumps(run.conf)}")
+        print(f"would queue {first.describe()}  conf={json.dumps(first.conf)}")
+        _print_then(runs)
         print(f"dry run: {len(runs)} run(s) of {args.dag}, nothing sent to Airflow")
         return 0
     airflow = Airflow(args.api, args.user, password)
-    queued: list[PlannedRun] = []
     try:
         paused = bool(airflow.dag(args.dag).get("is_paused"))
-        for run in runs:
-            airflow.trigger(args.dag, run)
-            queued.append(run)
-            print(f"queued {run.describe()}")
+        airflow.trigger(args.dag, first)
     except AirflowError as problem:
         print(f"history: {problem}", file=sys.stderr)
-        if queued:
-            print(
-                f"history: {len(queued)} of {len(runs)} run(s) were queued before the error "
-                f"(the last: {queued[-1].run_id})",
-                file=sys.stderr,
-            )
         return 1
+    print(f"queued {first.describe()}")
+    _print_then(runs)
     days = sum(r.days or 0 for r in runs)
     span = f"{runs[0].start} → {runs[-1].end}, {days} days" if days else "every customer"
-    print(f"history: queued {len(runs)} run(s) of {args.dag} ({span})")
+    print(
+        f"history: {len(runs)} run(s) of {args.dag} ({span}): the first is queued, each "
+        "queues the next when it succeeds (conf `then`), so hourly runs keep their slots"
+    )
     if paused:
         print(
-            f"WARNING: {args.dag} is paused: these runs stay queued until it is unpaused "
+            f"WARNING: {args.dag} is paused: the run stays queued until it is unpaused "
             f"(`airflow dags unpause {args.dag}`, or the toggle next to it in the UI)."
         )
     return 0
+
+
+def _print_then(runs: list[PlannedRun]) -> None:
+    for run in runs[1:]:
+        print(f"  then {run.describe().split('  ', 1)[1]}")
+
+
+def chained(runs: list[PlannedRun]) -> PlannedRun:
+    """The first run, carrying the others in `then`: queued runs count against the DAG's
+    max_active_runs, so years of history queued at once would stop the hourly sync."""
+    first, rest = runs[0], runs[1:]
+    if not rest:
+        return first
+    then = [[r.conf["history_from"], r.conf["history_to"]] for r in rest]
+    return PlannedRun(
+        first.run_id,
+        first.start,
+        first.end,
+        {**first.conf, "then": then},
+        f"{first.note}; then {len(rest)} more, one after another",
+    )
 
 
 if __name__ == "__main__":

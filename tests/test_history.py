@@ -132,3 +132,26 @@ def test_a_run_plans_one_chunk_per_month_and_object():
     assert chunk_filter(OBJECTS["payments"], chunks[3]).to_query(zone) == (
         "(RECEIPTDATE >= '02/01/2025' AND RECEIPTDATE < '03/01/2025')"
     )
+
+
+def test_queued_ranges_are_checked_like_the_first():
+    request = _request(
+        "payments",
+        {
+            "history_from": "2024-01-01",
+            "history_to": "2024-12-31",
+            "then": [["2025-01-01", "2025-06-30"]],
+        },
+    )
+    assert request.then == ((date(2025, 1, 1), date(2025, 6, 30)),)
+    with pytest.raises(HistoryRangeError, match="is 731 days; one run covers at most 366"):
+        _request(
+            "payments",
+            {
+                "history_from": "2024-01-01",
+                "history_to": "2024-12-31",
+                "then": [["2023-01-01", "2024-12-31"]],
+            },
+        )
+    with pytest.raises(HistoryRangeError, match="then continues an initial data sync"):
+        _request("payments", {"then": [["2025-01-01", "2025-06-30"]]})

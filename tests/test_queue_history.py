@@ -1,4 +1,4 @@
-"""`make history`: long ranges become consecutive runs of at most a (calendar) year, queued over the REST API.
+"""`make history`: long ranges become consecutive calendar-year runs, chained, queued over REST.
 
 Bad input exits 2 before any HTTP call (the --api port below is closed: a call would exit 1).
 One test queues runs on a real api-server and reads them back.
@@ -131,7 +131,7 @@ def test_a_dry_run_prints_the_runs_and_calls_nothing(capsys):
     lines = out.splitlines()
     assert len(lines) == 4
     assert "2020-01-01 → 2020-12-31  366 days" in lines[1]
-    assert '"include_payments": false' in lines[1]
+    assert '"include_payments": false' in lines[0] and '"then": [["2020-01-01"' in lines[0]
     assert lines[-1] == "dry run: 3 run(s) of intacct_credit_notes, nothing sent to Airflow"
 
 
@@ -177,32 +177,31 @@ def test_runs_are_queued_through_the_rest_api_and_stay_queued_while_paused(capsy
         )
         out, err = capsys.readouterr()
         assert code == 0, err
-        runs = ours()
-        runs.sort(key=lambda r: r["conf"]["history_from"])
-        assert [(r["conf"], r["state"], r["run_type"], r["logical_date"]) for r in runs] == [
-            (
-                {
-                    "history_from": a,
-                    "history_to": b,
-                    "open_items_only": False,
-                    "include_payments": True,
-                },
-                "queued",
-                "manual",
-                None,
-            )
-            for a, b, _ in THREE_RUNS
-        ]
-        assert all(
-            r["dag_run_id"].startswith(f"history__{r['conf']['history_from']}__") for r in runs
+        # One queued run; the other years follow it one after another (conf `then`), so the
+        # queue never holds the DAG's max_active_runs against the hourly runs.
+        [run] = ours()
+        assert (run["conf"], run["state"], run["run_type"], run["logical_date"]) == (
+            {
+                "history_from": "2019-01-01",
+                "history_to": "2019-12-31",
+                "open_items_only": False,
+                "include_payments": True,
+                "then": [[a, b] for a, b, _ in THREE_RUNS[1:]],
+            },
+            "queued",
+            "manual",
+            None,
         )
-        assert [r["note"] for r in runs] == [
-            f"initial data sync {a} → {b} ({k} of 3)" for k, (a, b, _) in enumerate(THREE_RUNS, 1)
-        ]
-        for run, (a, b, days) in zip(runs, THREE_RUNS, strict=True):
-            assert f"queued {run['dag_run_id']}  {a} → {b}  {days} days" in out
-        assert "queued 3 run(s) of intacct_invoices (2019-01-01 → 2021-06-30, 912 days)" in out
-        assert "WARNING: intacct_invoices is paused: these runs stay queued" in out
+        assert run["dag_run_id"].startswith("history__2019-01-01__2019-12-31__")
+        assert (
+            run["note"]
+            == "initial data sync 2019-01-01 → 2019-12-31 (1 of 3); then 2 more, one after another"
+        )
+        assert f"queued {run['dag_run_id']}  2019-01-01 → 2019-12-31  365 days" in out
+        for a, b, days in THREE_RUNS[1:]:
+            assert f"  then {a} → {b}  {days} days" in out
+        assert "history: 3 run(s) of intacct_invoices (2019-01-01 → 2021-06-30, 912 days)" in out
+        assert "WARNING: intacct_invoices is paused: the run stays queued" in out
         assert "airflow dags unpause intacct_invoices" in out
 
         # Airflow's own refusal is shown with its status, exit 1.

@@ -259,7 +259,12 @@ class Store:
             for sorted_field in seg.sorted_fields:
                 hint = hints.get(sorted_field)
                 if hint is not None and lo < hi:
-                    flo, fhi = seg.bisect_field(sorted_field, self._epoch, hint.low, hint.high)
+                    # Whole days: a date field compared with a literal that has a time matches
+                    # on the date, so the bounds are widened to the days they fall in.
+                    flo, fhi = seg.bisect_field(
+                        sorted_field, self._epoch,
+                        None if hint.low is None else self._day_start(hint.low, 0),
+                        None if hint.high is None else self._day_start(hint.high, 1) - 1)
                     lo, hi = max(lo, flo), min(hi, fhi)
             if lo >= hi:
                 continue
@@ -298,6 +303,11 @@ class Store:
         result = (keys, overlay)
         self._remember(cache_key, result)
         return result
+
+    def _day_start(self, epoch: int, days_after: int) -> int:
+        """Local midnight of the day `epoch` falls in, `days_after` days later."""
+        day = self.tz.local_date(epoch) + dt.timedelta(days=days_after)
+        return self.tz.to_epoch(dt.datetime(day.year, day.month, day.day))
 
     def _epoch(self, value: object) -> int:
         """A date or timestamp field's value as epoch seconds (dates: local midnight)."""

@@ -31,6 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from include.localenv import settings
 from include.localenv.airflow_env import PROJECT_ROOT
 from include.queue_history import Airflow, AirflowError
 
@@ -189,6 +190,9 @@ class AirflowServices:
         self.env = self._environment()
         self.started_at = datetime.now().astimezone()
         try:
+            # Tasks in a pool that does not exist are never scheduled: the project's pools
+            # (airflow_settings.yaml) must be in this metadata database, fresh or not.
+            settings.apply(self.env, sections=("pools",))
             for name in self.components:
                 self._spawn(name)
             self.wait_healthy(timeout)

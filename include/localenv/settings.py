@@ -72,7 +72,11 @@ def variables_json(variables: list[dict[str, Any]]) -> dict[str, str]:
     return {v["variable_name"]: v["variable_value"] for v in variables}
 
 
-def apply(env: dict[str, str], overrides: dict[str, dict[str, Any]] | None = None) -> None:
+def apply(
+    env: dict[str, str],
+    overrides: dict[str, dict[str, Any]] | None = None,
+    sections: tuple[str, ...] = ("connections", "pools", "variables"),
+) -> None:
     """Import connections (overwriting), pools and variables into the metadata database."""
     settings = load()
     documents = {
@@ -87,7 +91,7 @@ def apply(env: dict[str, str], overrides: dict[str, dict[str, Any]] | None = Non
     airflow = str(Path(sys.executable).with_name("airflow"))
     with tempfile.TemporaryDirectory() as tmp:
         for command, document in documents.items():
-            if not document:
+            if not document or command[0] not in sections:
                 continue
             file = Path(tmp) / f"{command[0]}.json"
             file.write_text(json.dumps(document))

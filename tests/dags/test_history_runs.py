@@ -316,3 +316,38 @@ def test_a_year_of_50k_invoices_killed_mid_way_resumes_only_missing_chunks(
         " FROM ar.invoice_lines l",
     )
     assert line_total == headers_total and lines >= len(expected)
+
+
+def test_queued_ranges_run_one_after_another(intacct_connection, clean_ar):
+    """`then` holds the rest of a long history: each run queues the next when it is done,
+    so a five-year history is one active run, never five (max_active_runs)."""
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+
+    run = _dag("payments").test(
+        run_conf={
+            "history_from": "2025-01-01",
+            "history_to": "2025-01-31",
+            "then": [["2025-02-01", "2025-02-28"], ["2025-03-01", "2025-03-31"]],
+        }
+    )
+    assert _state(run) == "success"
+    with create_session() as session:
+        queued = [
+            r.conf
+            for r in session.query(DagRun).filter(
+                DagRun.dag_id == "intacct_payments", DagRun.start_date.is_(None)
+            )
+            if (r.conf or {}).get("history_from") == "2025-02-01"
+        ]
+        for r in session.query(DagRun).filter(
+            DagRun.dag_id == "intacct_payments", DagRun.start_date.is_(None)
+        ):
+            session.delete(r)  # a scheduler in a later test must not run it
+    assert queued == [
+        {
+            "history_from": "2025-02-01",
+            "history_to": "2025-02-28",
+            "then": [["2025-03-01", "2025-03-31"]],
+        }
+    ]

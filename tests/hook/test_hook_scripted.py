@@ -565,6 +565,33 @@ def test_test_connection_explains_in_plain_words(scripted_hook, answers, words):
     assert ok is (words.endswith("readable"))
 
 
+def test_test_connection_reads_one_page_and_no_more(scripted_hook):
+    """Reads fetch a page ahead; a check that needs one page must not pay for a second."""
+    more = X.page([{"RECORDNO": "1"}], totalcount=42, numremaining=41, resultid="R1")
+    hook, adapter = scripted_hook([Scripted(body=X.session()), Scripted(body=more)])
+    ok, _ = hook.test_connection()
+    assert ok
+    functions = [b.find("operation/content/function")[0].tag for b in bodies(adapter)]
+    assert functions == ["getAPISession", "readByQuery"]
+
+
+def test_a_stream_reads_every_page_in_order_one_ahead(scripted_hook):
+    pages = [
+        X.page([{"RECORDNO": str(n)}], totalcount=3, numremaining=2 - n, resultid="R")
+        for n in range(3)
+    ]
+    hook, adapter = scripted_hook([Scripted(body=X.session()), *(Scripted(body=p) for p in pages)])
+    stream = hook.read_by_query("CUSTOMER", "RECORDNO")
+    assert next(stream)["RECORDNO"] == "0"
+    # The second page was asked for while the first was being read.
+    deadline = time.monotonic() + 5
+    while len(adapter.requests) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(adapter.requests) == 3
+    assert [r["RECORDNO"] for r in stream] == ["1", "2"]
+    assert stream.pages == 3
+
+
 def test_test_connection_unreachable(scripted_hook):
     refused = requests.ConnectionError("NewConnectionError: Connection refused")
     hook, _ = scripted_hook([Scripted(exc=refused), Scripted(exc=refused)])

@@ -119,3 +119,52 @@ def test_an_ambiguous_local_match_is_not_linked_by_guess(intacct_connection, cle
         "SELECT count(*) FROM ar.customers WHERE intacct_recordno = %s",
         customer["RECORDNO"],
     ) == [(1,)]
+
+
+def test_a_deleted_row_comes_back_only_with_a_newer_version(intacct_connection, clean_ar):
+    """A deletion does not change WHENMODIFIED: a late load of the same data (a retried
+    history chunk, a slow hourly run) must not undo it; an edit in Intacct does."""
+    from intacct_sync.hooks.intacct import IntacctHook, WriteFunction
+
+    from include.deletes import soft_delete
+
+    customers = OBJECTS["customers"]
+    _pull("undelete-1", clean_ar, ("customers",))
+    [(first,), (second,)] = _query(
+        clean_ar, "SELECT intacct_recordno::text FROM ar.customers ORDER BY 1 LIMIT 2"
+    )
+    assert soft_delete(clean_ar, customers, [first, second]) == 2
+
+    def deleted() -> set[str]:
+        rows = _query(
+            clean_ar,
+            "SELECT intacct_recordno::text FROM ar.customers WHERE deleted_at IS NOT NULL",
+        )
+        return {r[0] for r in rows}
+
+    _pull("undelete-2", clean_ar, ("customers",))
+    assert deleted() == {first, second}
+    [edited] = IntacctHook().write_batch(
+        [WriteFunction("update", "CUSTOMER", "undelete", {"RECORDNO": second, "NAME": "New"})]
+    )
+    assert edited.ok
+    _pull("undelete-3", clean_ar, ("customers",))
+    assert deleted() == {first}
+
+
+def test_the_key_set_spares_rows_loaded_while_it_was_listed(intacct_connection, clean_ar):
+    from datetime import UTC, datetime, timedelta
+
+    from include.deletes import soft_delete
+
+    _pull("keyset-1", clean_ar, ("customers",))
+    every = [r[0] for r in _query(clean_ar, "SELECT intacct_recordno::text FROM ar.customers")]
+    listed_before_the_load = datetime.now(UTC) - timedelta(minutes=5)
+    # An empty listing taken before these rows were written deletes none of them.
+    assert (
+        soft_delete(
+            clean_ar, OBJECTS["customers"], [], keep_only=True, listed_at=listed_before_the_load
+        )
+        == 0
+    )
+    assert soft_delete(clean_ar, OBJECTS["customers"], every[1:], keep_only=True) == 1

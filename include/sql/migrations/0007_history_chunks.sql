@@ -2,7 +2,7 @@
 -- records are in intacct_sync.raw_records and `done` once they are loaded; a retried or
 -- cleared run skips what is done and loads what is landed without reading Intacct again.
 CREATE TABLE intacct_sync.history_chunks (
-    run_id       text NOT NULL,
+    run_key      text NOT NULL,            -- '<dag_id>/<run_id>': run ids repeat across DAGs
     label        text NOT NULL,            -- e.g. 'invoices 2023-03', 'customers all'
     object       text NOT NULL,
     range_start  date,                     -- NULL: every record (all_customers)
@@ -14,5 +14,5 @@ CREATE TABLE intacct_sync.history_chunks (
     loaded       jsonb,                    -- the load counts
     started_at   timestamptz NOT NULL DEFAULT now(),
     finished_at  timestamptz,
-    PRIMARY KEY (run_id, label)
+    PRIMARY KEY (run_key, label)
 );

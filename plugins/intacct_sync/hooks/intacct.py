@@ -196,11 +196,15 @@ def _read_ahead(pages: Iterator[Data]) -> Iterator[Data]:
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="intacct-read-ahead") as pool:
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intacct-read-ahead")
+    try:
         pending = pool.submit(next, pages, None)
         while (data := pending.result()) is not None:
             pending = pool.submit(next, pages, None)
             yield data
+    finally:
+        # A reader that stops early does not wait for the page asked for ahead.
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 class RecordStream(Iterator[dict[str, Any]]):
@@ -211,8 +215,9 @@ class RecordStream(Iterator[dict[str, Any]]):
     None for a stream of several reads. ``pages`` counts what was fetched so far.
     """
 
-    def __init__(self, pages: Iterator[Data], *, single_read: bool = True) -> None:
-        self._pages = _read_ahead(pages)
+    def __init__(self, pages: Iterator[Data], *, single_read: bool = True,
+                 read_ahead: bool = True) -> None:
+        self._pages = _read_ahead(pages) if read_ahead else pages
         self._single_read = single_read
         self._buffer: Iterator[dict[str, Any]] = iter(())
         self._totalcount: int | None = None
@@ -782,16 +787,18 @@ class IntacctHook(HttpHook):
 
     def read_by_query(self, object: str, fields: str | Sequence[str] = "*",  # noqa: A002
                       query: str | rq.Filter = "", *, docparid: str | None = None,
-                      page_size: int | None = None) -> RecordStream:
+                      page_size: int | None = None, read_ahead: bool = True) -> RecordStream:
         """Stream ``readByQuery`` + ``readMore(resultId)`` until ``numremaining`` is 0.
 
         ``query`` is a :class:`~intacct_sync.xml_request.Filter` (values escaped, datetimes
         converted to the company zone) or a raw query string you built safely yourself.
         Pages are one consistent snapshot (resultId); order is Intacct's, not sorted.
+        ``read_ahead=False`` for a read that may stop after its first page (no extra call).
         """
         size = self._page_size(page_size, READ_BY_QUERY_MAX_PAGE)
         text = query if isinstance(query, str) else rq.build_query(query, self.company_timezone)
-        return RecordStream(self._read_by_query_pages(object, fields, text, docparid, size))
+        return RecordStream(self._read_by_query_pages(object, fields, text, docparid, size),
+                            read_ahead=read_ahead)
 
     def read_by_queries(self, object: str, fields: str | Sequence[str],  # noqa: A002
                         queries: Iterable[str | rq.Filter], *, docparid: str | None = None,
@@ -1131,7 +1138,8 @@ class IntacctHook(HttpHook):
         self.retry_attempts = min(saved, 2)
         try:
             self.get_session()
-            stream = self.read_by_query("CUSTOMER", ["RECORDNO"], page_size=1)
+            stream = self.read_by_query("CUSTOMER", ["RECORDNO"], page_size=1,
+                                        read_ahead=False)
             total = stream.totalcount
         except IntacctSenderCredentialsError:
             return False, ("Intacct refused the Web Services sender id or sender password "
