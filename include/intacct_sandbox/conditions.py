@@ -235,14 +235,25 @@ class ConditionCompiler:
 
             return like
         if isinstance(node, InList):
-            eqs = [self._matches_eq(field, _Literal(v, self.tz)) for v in node.values]
+            literals = [_Literal(v, self.tz) for v in node.values]
+            eqs = [self._matches_eq(field, lit) for lit in literals]
             negate = node.negate
+            # Numbers, dates: one set lookup instead of one comparison per listed value (a
+            # child query lists 500 parent keys). Text keeps the case and alias rules.
+            by_type: dict[type, frozenset] = {}
 
             def in_list(rec: dict) -> bool:
                 value = rec.get(field)
                 if value is None or value == "":
                     return False
-                return any(e(rec) for e in eqs) != negate
+                if isinstance(value, str):
+                    return any(e(rec) for e in eqs) != negate
+                targets = by_type.get(type(value))
+                if targets is None:
+                    targets = by_type[type(value)] = frozenset(
+                        lit.for_value(value) for lit in literals
+                    )
+                return (value in targets) != negate
 
             return in_list
         if isinstance(node, Between):
