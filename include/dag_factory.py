@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, task, task_group
 
 from include.history import MAX_DAYS, OPTIONS, THEN_KEY
+from include.sync_config import VARIABLE as CONFIG_VARIABLE
 from include.sync_objects import OBJECTS, SyncObject
 
 if TYPE_CHECKING:
@@ -24,7 +25,6 @@ log = logging.getLogger(__name__)
 
 POSTGRES_CONN_ID = "ar_postgres"
 INTACCT_CONN_ID = "intacct_default"
-CONFIG_VARIABLE = "intacct_sync_config"
 
 DOC = """
 ### Intacct → Postgres: {name}
@@ -57,12 +57,6 @@ a fix hint. Retrying is always safe: loads are idempotent upserts and a failed h
 picked up by the next successful run. Records that cannot be loaded do not fail the run:
 they are in `intacct_sync.reconciliation_errors` (object `{name}`, direction `pull`).
 """
-
-
-def _config() -> dict[str, Any]:
-    from airflow.sdk import Variable
-
-    return Variable.get(CONFIG_VARIABLE, default={}, deserialize_json=True) or {}
 
 
 def _params(obj: SyncObject) -> dict[str, Param]:
@@ -178,16 +172,21 @@ def pull_dag(name: str):
             the hourly window or the initial data sync."""
             from contextlib import closing
 
-            from airflow.sdk.exceptions import AirflowFailException
+            from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-            from include import schema
+            from include import schema, sync_config
             from include.ar_database import connect
             from include.history import HistoryRangeError
 
             try:
+                config = sync_config.load()
                 request = _history_request(obj, context)
-            except HistoryRangeError as refused:
+            except (HistoryRangeError, sync_config.SyncConfigError) as refused:
                 raise AirflowFailException(f"{obj.dag_id}: {refused}") from refused
+            if not config.pull[name]:
+                raise AirflowSkipException(
+                    f"pulling {name} is off (pull.{name} in {sync_config.VARIABLE})"
+                )
             with closing(connect(POSTGRES_CONN_ID)) as connection:
                 schema.migrate(connection)
             return "chunks" if request else "window"
@@ -197,10 +196,11 @@ def pull_dag(name: str):
             """Decide the WHENMODIFIED window of this run."""
             from contextlib import closing
 
+            from include import sync_config
             from include.ar_database import connect
             from include.sync_state import last_window_end, pull_window
 
-            overlap = timedelta(minutes=int(_config().get("lookback_minutes", 60)))
+            overlap = timedelta(minutes=sync_config.load().lookback_minutes)
             with closing(connect(POSTGRES_CONN_ID)) as connection:
                 last_end = last_window_end(connection, name)
             run = context["dag_run"]
@@ -275,6 +275,7 @@ def pull_dag(name: str):
             from airflow.sdk.exceptions import AirflowFailException
             from intacct_sync.hooks.intacct import IntacctHook
 
+            from include import sync_config
             from include.ar_database import connect
             from include.deletes import MassDeleteRefused, apply_deletes
 
@@ -287,9 +288,7 @@ def pull_dag(name: str):
                         obj,
                         start,
                         datetime.fromisoformat(window["end"]),
-                        keyset_every=timedelta(
-                            hours=float(_config().get("keyset_comparison_hours", 24))
-                        ),
+                        keyset_every=timedelta(hours=sync_config.load().keyset_comparison_hours),
                     )
                 except MassDeleteRefused as refused:
                     raise AirflowFailException(str(refused)) from refused

@@ -289,3 +289,28 @@ def test_a_key_set_missing_many_rows_deletes_nothing(intacct_connection, clean_a
     assert _query(clean_ar, "SELECT count(*) FROM ar.customers WHERE deleted_at IS NOT NULL") == [
         (0,)
     ]
+
+
+def test_a_pull_turned_off_in_the_configuration_calls_nothing(
+    intacct_connection, clean_ar, monkeypatch
+):
+    monkeypatch.setenv("AIRFLOW_VAR_INTACCT_SYNC_CONFIG", '{"pull": {"payments": false}}')
+    calls = sandbox_get(intacct_connection, "faults")["calls"]
+    run = _dag("payments").test()
+    assert str(run.state) in (
+        "success",
+        "DagRunState.SUCCESS",
+    )  # skipped, not failed: turning a flow off is no error
+    assert sandbox_get(intacct_connection, "faults")["calls"] == calls
+    assert _query(clean_ar, "SELECT count(*) FROM intacct_sync.sync_state") == [(0,)]
+
+
+def test_a_bad_configuration_fails_the_run_before_intacct(
+    intacct_connection, clean_ar, monkeypatch, capfd
+):
+    monkeypatch.setenv("AIRFLOW_VAR_INTACCT_SYNC_CONFIG", '{"lookback_minutes": 15}')
+    calls = sandbox_get(intacct_connection, "faults")["calls"]
+    run = _dag("payments").test()
+    assert str(run.state) in ("failed", "DagRunState.FAILED")
+    assert "lookback_minutes=15 is below 60" in "".join(capfd.readouterr())
+    assert sandbox_get(intacct_connection, "faults")["calls"] == calls

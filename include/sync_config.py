@@ -1,0 +1,136 @@
+"""The sync configuration (Airflow variable `intacct_sync_config`), validated in one place.
+
+Which flows run, the pull overlap and the push defaults are configuration, changed without
+code (design.md §2). A mistake there is refused with a message that names the key and the
+fix, before any call to Intacct; a missing variable means the defaults below.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+VARIABLE = "intacct_sync_config"
+PULL_OBJECTS = ("customers", "invoices", "credit_notes", "payments")
+PUSH_OBJECTS = ("customers", "invoices", "credit_notes", "payments", "convenience_fees")
+DIMENSION_KEYS = ("locationid", "departmentid")
+FEE_LINE_KEYS = ("glaccountno", *DIMENSION_KEYS, "projectid", "classid")
+FEE_MODES = ("write_on", "write_off")
+# An hour of overlap is what keeps a late-committing batch (and a DST fall-back hour) in view.
+MIN_LOOKBACK_MINUTES = 60
+
+
+class SyncConfigError(ValueError):
+    """The configuration cannot be used; the message says which key and how to fix it."""
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    pull: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(PULL_OBJECTS, True))
+    push: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(PUSH_OBJECTS, True))
+    lookback_minutes: int = MIN_LOOKBACK_MINUTES
+    keyset_comparison_hours: float = 24.0
+    dimensions: dict[str, str] = field(default_factory=dict)
+    convenience_fee_mode: str = "write_on"
+    convenience_fee_line: dict[str, str] = field(default_factory=dict)
+    overpayment_dimensions: dict[str, str] = field(default_factory=dict)
+
+
+def _where(key: str) -> str:
+    return f"{VARIABLE}: {key}"
+
+
+def _flags(key: str, value: object, known: tuple[str, ...]) -> dict[str, bool]:
+    if not isinstance(value, Mapping):
+        raise SyncConfigError(f'{_where(key)} must be an object like {{"{known[0]}": true}}')
+    unknown = sorted(set(value) - set(known))
+    if unknown:
+        raise SyncConfigError(
+            f"{_where(key)} has no object {', '.join(unknown)}; known: {', '.join(known)}"
+        )
+    for name, flag in value.items():
+        if not isinstance(flag, bool):
+            raise SyncConfigError(f"{_where(f'{key}.{name}')}={flag!r} must be true or false")
+    return {name: bool(value.get(name, True)) for name in known}
+
+
+def _texts(key: str, value: object, known: tuple[str, ...]) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise SyncConfigError(f"{_where(key)} must be an object with keys {', '.join(known)}")
+    unknown = sorted(set(value) - set(known))
+    if unknown:
+        raise SyncConfigError(
+            f"{_where(key)} has no key {', '.join(unknown)}; known: {', '.join(known)}"
+        )
+    for name, text in value.items():
+        if not isinstance(text, str):
+            raise SyncConfigError(f"{_where(f'{key}.{name}')}={text!r} must be text")
+    return {name: text for name, text in value.items() if text}
+
+
+def _number(key: str, value: object, minimum: float, why: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SyncConfigError(f"{_where(key)}={value!r} must be a number")
+    if value < minimum:
+        raise SyncConfigError(f"{_where(key)}={value!r} is below {minimum:g}: {why}")
+    return value
+
+
+def parse(value: object) -> SyncConfig:
+    """A SyncConfig from the variable's JSON (text or already decoded); None = defaults."""
+    if value in (None, ""):
+        return SyncConfig()
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as error:
+            raise SyncConfigError(f"{VARIABLE} is not valid JSON: {error}") from None
+    if not isinstance(value, Mapping):
+        raise SyncConfigError(f"{VARIABLE} must be a JSON object")
+    known = {f for f in SyncConfig.__dataclass_fields__}
+    unknown = sorted(set(value) - known)
+    if unknown:
+        raise SyncConfigError(
+            f"{VARIABLE} has no key {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    mode = value.get("convenience_fee_mode", "write_on")
+    if mode not in FEE_MODES:
+        raise SyncConfigError(
+            f"{_where('convenience_fee_mode')}={mode!r}: choose {' or '.join(FEE_MODES)}"
+        )
+    return SyncConfig(
+        pull=_flags("pull", value.get("pull", {}), PULL_OBJECTS),
+        push=_flags("push", value.get("push", {}), PUSH_OBJECTS),
+        lookback_minutes=int(
+            _number(
+                "lookback_minutes",
+                value.get("lookback_minutes", MIN_LOOKBACK_MINUTES),
+                MIN_LOOKBACK_MINUTES,
+                "late-committing batches and the DST fall-back hour need an hour of overlap",
+            )
+        ),
+        keyset_comparison_hours=float(
+            _number(
+                "keyset_comparison_hours",
+                value.get("keyset_comparison_hours", 24),
+                1,
+                "each comparison lists every RECORDNO of the object; once an hour at most",
+            )
+        ),
+        dimensions=_texts("dimensions", value.get("dimensions", {}), DIMENSION_KEYS),
+        convenience_fee_mode=mode,
+        convenience_fee_line=_texts(
+            "convenience_fee_line", value.get("convenience_fee_line", {}), FEE_LINE_KEYS
+        ),
+        overpayment_dimensions=_texts(
+            "overpayment_dimensions", value.get("overpayment_dimensions", {}), DIMENSION_KEYS
+        ),
+    )
+
+
+def load() -> SyncConfig:
+    """The validated configuration from Airflow (inside a task: reads the variable)."""
+    from airflow.sdk import Variable
+
+    return parse(Variable.get(VARIABLE, default=None))

@@ -1,0 +1,49 @@
+"""The sync configuration: every mistake refused with the key and the fix; the shipped one valid."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from include.localenv.settings import SETTINGS_FILE
+from include.sync_config import SyncConfig, SyncConfigError, parse
+
+
+def test_the_shipped_configuration_is_valid_and_missing_means_defaults():
+    [shipped] = [
+        v["variable_value"]
+        for v in yaml.safe_load(SETTINGS_FILE.read_text())["airflow"]["variables"]
+        if v["variable_name"] == "intacct_sync_config"
+    ]
+    config = parse(shipped)
+    assert config.pull == dict.fromkeys(("customers", "invoices", "credit_notes", "payments"), True)
+    assert config.convenience_fee_mode == "write_on"
+    assert config.convenience_fee_line == {"glaccountno": "4450"}  # empty texts mean unset
+    assert parse(None) == SyncConfig()
+    assert parse('{"pull": {"payments": false}}').pull["payments"] is False
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('{"lookback_minutes": 30}', "lookback_minutes=30 is below 60: late-committing"),
+        ('{"keyset_comparison_hours": 0}', "keyset_comparison_hours=0 is below 1"),
+        ('{"lookback": 90}', "has no key lookback; known: convenience_fee_line"),
+        ('{"pull": {"invoice": false}}', "pull has no object invoice; known: customers"),
+        ('{"push": {"payments": "no"}}', "push.payments='no' must be true or false"),
+        ('{"convenience_fee_mode": "on"}', "convenience_fee_mode='on': choose write_on or"),
+        ('{"dimensions": {"location": "L1"}}', "dimensions has no key location; known:"),
+        ('{"dimensions": {"locationid": 7}}', "dimensions.locationid=7 must be text"),
+        ('{"lookback_minutes": "60"}', "lookback_minutes='60' must be a number"),
+        ("{not json", "intacct_sync_config is not valid JSON"),
+        ("[1, 2]", "intacct_sync_config must be a JSON object"),
+    ],
+    ids=[
+        "short-overlap", "keyset-zero", "unknown-key", "unknown-object", "flag-not-bool",
+        "fee-mode", "unknown-dimension", "dimension-not-text", "number-as-text", "not-json",
+        "not-object",
+    ],
+)  # fmt: skip
+def test_mistakes_are_refused_with_the_key_and_the_fix(value, message):
+    with pytest.raises(SyncConfigError, match=message):
+        parse(value)
