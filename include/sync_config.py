@@ -41,32 +41,33 @@ def _where(key: str) -> str:
     return f"{VARIABLE}: {key}"
 
 
-def _flags(key: str, value: object, known: tuple[str, ...]) -> dict[str, bool]:
-    if not isinstance(value, Mapping):
-        raise SyncConfigError(f'{_where(key)} must be an object like {{"{known[0]}": true}}')
-    unknown = sorted(set(value) - set(known))
-    if unknown:
-        raise SyncConfigError(
-            f"{_where(key)} has no object {', '.join(unknown)}; known: {', '.join(known)}"
-        )
-    for name, flag in value.items():
-        if not isinstance(flag, bool):
-            raise SyncConfigError(f"{_where(f'{key}.{name}')}={flag!r} must be true or false")
-    return {name: bool(value.get(name, True)) for name in known}
-
-
-def _texts(key: str, value: object, known: tuple[str, ...]) -> dict[str, str]:
+def _mapping(
+    key: str, value: object, known: tuple[str, ...], noun: str, kind: type, expected: str
+) -> Mapping:
+    """An object whose keys are among `known` and whose values are all of `kind`."""
     if not isinstance(value, Mapping):
         raise SyncConfigError(f"{_where(key)} must be an object with keys {', '.join(known)}")
     unknown = sorted(set(value) - set(known))
     if unknown:
         raise SyncConfigError(
-            f"{_where(key)} has no key {', '.join(unknown)}; known: {', '.join(known)}"
+            f"{_where(key)} has no {noun} {', '.join(unknown)}; known: {', '.join(known)}"
         )
-    for name, text in value.items():
-        if not isinstance(text, str):
-            raise SyncConfigError(f"{_where(f'{key}.{name}')}={text!r} must be text")
-    return {name: text for name, text in value.items() if text}
+    for name, item in value.items():
+        if not isinstance(item, kind):
+            raise SyncConfigError(f"{_where(f'{key}.{name}')}={item!r} must be {expected}")
+    return value
+
+
+def _flags(key: str, value: object, known: tuple[str, ...]) -> dict[str, bool]:
+    """Per-object on/off switches; an object not named stays on."""
+    given = _mapping(key, value, known, "object", bool, "true or false")
+    return {name: bool(given.get(name, True)) for name in known}
+
+
+def _texts(key: str, value: object, known: tuple[str, ...]) -> dict[str, str]:
+    """Named texts; an empty text means unset."""
+    given = _mapping(key, value, known, "key", str, "text")
+    return {name: text for name, text in given.items() if text}
 
 
 def _number(key: str, value: object, minimum: float, why: str) -> float:
