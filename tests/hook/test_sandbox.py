@@ -169,15 +169,18 @@ def test_keyset_paging_while_records_change_underneath(sandbox):
 
 def test_window_is_converted_to_company_time_zone(sandbox):
     from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
 
     box = sandbox("small")
     hook = box.hook()
     start = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)  # 03/01/2025 00:00:00 in Los Angeles
-    end = start + timedelta(days=30)
+    end = start + timedelta(days=30)  # across the DST change: 03/31/2025 01:00:00 there
     got = {r["RECORDNO"] for r in hook.query_keyset("ARINVOICE", ["RECORDID"],
                                                     modified_from=start, modified_to=end)}
+    local_end = end.astimezone(ZoneInfo("America/Los_Angeles")).strftime("%m/%d/%Y %H:%M:%S")
+    assert local_end == "03/31/2025 01:00:00"
     truth = box.count("ARINVOICE", "WHENMODIFIED >= '03/01/2025 00:00:00' AND "
-                                   "WHENMODIFIED < '03/31/2025 00:00:00'")
+                                   f"WHENMODIFIED < '{local_end}'")
     assert len(got) == truth > 0
 
 
