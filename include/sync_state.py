@@ -9,9 +9,9 @@ The rules (issue 5, design.md §2–3):
 - never synced: everything, from the beginning.
 The cursor (last_window_end) means "everything modified before it is loaded". A successful
 window moves it forward only when the window connects to it (starts at or before it; with
-no cursor yet only a full read sets it): runs may then finish in any order — an initial data sync beside the hourly runs, a backfill of
-an old day, two hourly runs after an outage — and the cursor never skips an unloaded hour
-nor moves backwards.
+no cursor yet only a full read sets it): runs may then finish in any order — an initial
+data sync beside the hourly runs, a backfill of an old day, two hourly runs after an
+outage — and the cursor never skips an unloaded hour nor moves backwards.
 """
 
 from __future__ import annotations
