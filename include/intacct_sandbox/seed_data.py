@@ -146,25 +146,20 @@ class Segment:
     def bisect_field(self, name: str, epoch_of: Callable[[object], int], low: int | None,
                      high: int | None) -> tuple[int, int]:
         """Index range [lo, hi) whose sorted field `name` lies within [low, high] (epochs)."""
-        def key(i: int) -> int:
-            return epoch_of(self.make(i)[name])
+        return self._bisect(lambda i: epoch_of(self.make(i)[name]), low, high)
 
+    def bisect_wm(self, low: int | None, high: int | None) -> tuple[int, int]:
+        """Index range [lo, hi) whose WHENMODIFIED sort key lies within [low, high]."""
+        return self._bisect(self.wm_key, low, high)
+
+    def _bisect(self, key: Callable[[int], int], low: int | None,
+                high: int | None) -> tuple[int, int]:
         lo, hi = 0, self.count
         if low is not None:
             lo = _bisect_left(key, low, 0, self.count)
         if high is not None:
             hi = _bisect_left(key, high + 1, lo, self.count)
         return lo, hi
-
-    def bisect_wm(self, low: int | None, high: int | None) -> tuple[int, int]:
-        """Index range [lo, hi) whose WHENMODIFIED sort key lies within [low, high]."""
-        lo, hi = 0, self.count
-        if low is not None:
-            lo = _bisect_left(self.wm_key, low, 0, self.count)
-        if high is not None:
-            hi = _bisect_left(self.wm_key, high + 1, lo, self.count)
-        return lo, hi
-
 
 def _bisect_left(key: Callable[[int], int], target: int, lo: int, hi: int) -> int:
     while lo < hi:
