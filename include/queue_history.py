@@ -242,7 +242,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--api", default="http://127.0.0.1:8080", help="Airflow's base URL")
     parser.add_argument("--user", default="admin")
-    parser.add_argument("--password", help=f"default: read from {PASSWORDS_FILE}")
+    parser.add_argument(
+        "--password",
+        help=f"default: read from {PASSWORDS_FILE}; write --password=VALUE if it starts with -",
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the runs, send nothing")
     return parser.parse_args(argv)
 

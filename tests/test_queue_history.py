@@ -170,7 +170,9 @@ def test_runs_are_queued_through_the_rest_api_and_stay_queued_while_paused(capsy
 
     before: set[str] = set()
     before = {r["dag_run_id"] for r in ours()}
-    login = ["--api", airflow.base_url, "--user", airflow.user, "--password", airflow.password]
+    # `--password=…`: a generated password may start with "-", which argparse would take for
+    # an option when given as a separate word.
+    login = ["--api", airflow.base_url, "--user", airflow.user, f"--password={airflow.password}"]
     try:
         code = main(
             ["--dag", "intacct_invoices", "--from", "2019-01-01", "--to", "2021-06-30", *login]
@@ -207,7 +209,7 @@ def test_runs_are_queued_through_the_rest_api_and_stay_queued_while_paused(capsy
         # Airflow's own refusal is shown with its status, exit 1.
         code = main(
             ["--dag", "intacct_invoices", "--from", "2019-01-01", "--to", "2019-03-31",
-             *login[:-1], "wrong-password"]
+             *login[:-1], "--password=wrong-password"]
         )  # fmt: skip
         assert code == 1
         assert "with HTTP 401" in capsys.readouterr().err

@@ -186,7 +186,7 @@ class AirflowServices:
         self.log_dir = self.log_dir or Path(tempfile.mkdtemp(prefix="airflow-services-"))
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
-        self.password = secrets.token_urlsafe(16)
+        self.password = secrets.token_hex(16)  # never starts with '-' (a CLI option)
         self.env = self._environment()
         self.started_at = datetime.now().astimezone()
         try:
