@@ -1,5 +1,5 @@
-"""Airflow DAG: Intacct → Postgres, hourly pull of invoices (include/dag_factory.py)."""
+"""Airflow DAG: Intacct ⇄ Postgres, hourly pull and push of invoices (include/dag_factory.py)."""
 
-from include.dag_factory import pull_dag
+from include.dag_factory import sync_dag
 
-dag = pull_dag("invoices")
+dag = sync_dag("invoices")

@@ -1,7 +1,8 @@
-"""Build the pull DAG of one registry object: hourly window → extract → load → finish, or,
-when triggered with a history range, the initial data sync in checkpointed month chunks.
+"""Build the DAG of one registry object: hourly pull (window → extract → load → finish) and
+push (local records → Intacct), a push within seconds when the AR database says a record is
+ready, or, when triggered with a history range, the initial data sync in month chunks.
 
-DAG files call `pull_dag("invoices")` and nothing else, so every pull DAG follows the same
+DAG files call `sync_dag("invoices")` and nothing else, so every DAG follows the same
 rules. Parse-time work is limited to Airflow's SDK and the registry; the hook, pandas and
 the database are only touched inside tasks.
 """
@@ -12,7 +13,16 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, task, task_group
+from airflow.sdk import (
+    Asset,
+    AssetOrTimeSchedule,
+    AssetWatcher,
+    CronDataIntervalTimetable,
+    Param,
+    dag,
+    task,
+    task_group,
+)
 
 from include.history import MAX_DAYS, OPTIONS, THEN_KEY
 from include.sync_config import VARIABLE as CONFIG_VARIABLE
@@ -25,6 +35,19 @@ log = logging.getLogger(__name__)
 
 POSTGRES_CONN_ID = "ar_postgres"
 INTACCT_CONN_ID = "intacct_default"
+
+PUSH_DOC = """
+### Postgres → Intacct: {name}
+
+Local records (`origin = 'local'`) are posted to Intacct as `{intacct_object}` by the `push`
+task (pool `intacct_api`): within seconds of becoming ready — the AR database sends
+`NOTIFY intacct_push, '{name}'`, an asset watcher on `{ready}` starts an asset-triggered run
+that only pushes — and in every hourly run, which sweeps up anything left behind. Every write
+carries `uniqueid=true` and a control id derived from the record and the action, so a retry
+after a timeout never creates a second record. Records Intacct rejects do not fail the run:
+they are in `intacct_sync.reconciliation_errors` (object `{name}`, direction `push`) with the
+Intacct error numbers and a fix hint; `make errors` lists, retries and ignores them.
+"""
 
 DOC = """
 ### Intacct → Postgres: {name}
@@ -132,31 +155,74 @@ def _label_map_index(chunk: dict[str, Any]) -> None:
     get_current_context()["chunk_label"] = chunk["label"]
 
 
-def pull_dag(name: str):
-    """The hourly pull DAG of registry object `name`."""
+def _schedule(obj: SyncObject):
+    """Hourly; objects that push also run when their records become ready (LISTEN/NOTIFY)."""
+    hourly = CronDataIntervalTimetable("0 * * * *", timezone="UTC")
+    if obj.push is None:
+        return hourly
+    from intacct_sync.triggers.postgres_notify import PostgresNotifyTrigger
+
+    from include.push import NOTIFY_CHANNEL
+
+    ready = Asset(
+        f"intacct://push-ready/{obj.name}",
+        watchers=[
+            AssetWatcher(
+                name=f"{obj.name}_ready",
+                trigger=PostgresNotifyTrigger(
+                    postgres_conn_id=POSTGRES_CONN_ID, channel=NOTIFY_CHANNEL, payload=obj.name
+                ),
+            )
+        ],
+    )
+    return AssetOrTimeSchedule(timetable=hourly, assets=ready)
+
+
+def _doc(obj: SyncObject, asset: Asset) -> str:
+    parts = []
+    if obj.pulled:
+        parts.append(
+            DOC.format(
+                name=obj.name,
+                description=obj.description,
+                variable=CONFIG_VARIABLE,
+                asset=asset.uri,
+                history_field=obj.history_field,
+            )
+        )
+    if obj.push:
+        parts.append(
+            PUSH_DOC.format(
+                name=obj.name,
+                intacct_object=obj.push.intacct_object,
+                ready=f"intacct://push-ready/{obj.name}",
+            )
+        )
+    return "\n".join(parts)
+
+
+def sync_dag(name: str):
+    """The DAG of registry object `name`: hourly pull and push, event-driven push."""
     from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
     from intacct_sync.operators.extract import IntacctExtractOperator
 
     obj = OBJECTS[name]
     asset = Asset(f"intacct://pull/{name}")
+    pushed = Asset(f"intacct://push/{name}")
+    directions = [d for d, on in (("pull", obj.pulled), ("push", obj.push)) if on]
 
     @dag(
         dag_id=obj.dag_id,
-        schedule=CronDataIntervalTimetable("0 * * * *", timezone="UTC"),
+        schedule=_schedule(obj),
         start_date=datetime(2026, 1, 1, tzinfo=UTC),
         catchup=False,
         # An initial data sync may run for hours beside the hourly runs; concurrent hourly
-        # runs are safe too (sync_state.record_success only extends a connected cursor).
+        # runs are safe too (sync_state.record_success only extends a connected cursor), and
+        # pushes of one object take turns (an advisory lock in include/push.py).
         max_active_runs=3,
-        params=_params(obj),
-        tags=["intacct", "pull", name],
-        doc_md=DOC.format(
-            name=name,
-            description=obj.description,
-            variable=CONFIG_VARIABLE,
-            asset=asset.uri,
-            history_field=obj.history_field,
-        ),
+        params=_params(obj) if obj.pulled else {},
+        tags=["intacct", *directions, name],
+        doc_md=_doc(obj, asset),
         default_args={
             "owner": "data-platform",
             "retries": 3,
@@ -165,11 +231,12 @@ def pull_dag(name: str):
             "max_retry_delay": timedelta(minutes=15),
         },
     )
-    def pull():
+    def sync():
         @task.branch
-        def plan(**context) -> str:
-            """Refuse bad parameters before any Intacct call, migrate the schema, and choose
-            the hourly window or the initial data sync."""
+        def plan(**context) -> list[str]:
+            """Refuse bad parameters before any Intacct call, migrate the schema, and choose:
+            the initial data sync, or the hourly pull and push, or (when a record became
+            ready) the push alone."""
             from contextlib import closing
 
             from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
@@ -180,16 +247,50 @@ def pull_dag(name: str):
 
             try:
                 config = sync_config.load()
-                request = _history_request(obj, context)
+                request = _history_request(obj, context) if obj.pulled else None
             except (HistoryRangeError, sync_config.SyncConfigError) as refused:
                 raise AirflowFailException(f"{obj.dag_id}: {refused}") from refused
-            if not config.pull[name]:
+            run_type = str(getattr(context["dag_run"].run_type, "value", ""))
+            pull_on = obj.pulled and config.pull[name] and run_type != "asset_triggered"
+            push_on = obj.push is not None and config.push[name]
+            paths = ["chunks"] if request else ["window"] * pull_on + ["push"] * push_on
+            if request and not config.pull[name]:
+                paths = []
+            if not paths:
                 raise AirflowSkipException(
-                    f"pulling {name} is off (pull.{name} in {sync_config.VARIABLE})"
+                    f"nothing to do: {name} is off for this run (pull.{name} / push.{name} in "
+                    f"{sync_config.VARIABLE})"
                 )
             with closing(connect(POSTGRES_CONN_ID)) as connection:
                 schema.migrate(connection)
-            return "chunks" if request else "window"
+            return paths
+
+        planned = plan()
+        if obj.push is not None:
+
+            @task(pool="intacct_api", outlets=[pushed])
+            def push(**context) -> dict[str, Any]:
+                """Post the object's ready local records to Intacct (exactly once)."""
+                from contextlib import closing
+
+                from intacct_sync.hooks.intacct import IntacctHook
+
+                from include import sync_config
+                from include.ar_database import connect
+                from include.push import push_object
+                from include.sync_state import record_push
+
+                with closing(connect(POSTGRES_CONN_ID)) as connection:
+                    counts = push_object(
+                        IntacctHook(INTACCT_CONN_ID), connection, name, sync_config.load()
+                    ).as_dict()
+                    record_push(connection, name, context["run_id"], counts)
+                context["outlet_events"][pushed].extra = counts
+                return counts
+
+            planned >> push()
+        if not obj.pulled:
+            return
 
         @task
         def window(**context) -> dict[str, str]:
@@ -402,7 +503,6 @@ def pull_dag(name: str):
                 THEN_KEY: [[a.isoformat(), b.isoformat()] for a, b in rest],
             }
 
-        planned = plan()
         the_window = window()
         the_chunks = chunks()
         planned >> [the_window, the_chunks]
@@ -419,4 +519,4 @@ def pull_dag(name: str):
             extract >> reactivated() >> mapped
         finish(the_window, extract.output, loaded, deleted)
 
-    return pull()
+    return sync()

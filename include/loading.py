@@ -113,13 +113,14 @@ def relink_references(cursor) -> None:
         cursor.execute(statement)
 
 
-def _resolve_errors(cursor, obj: str, record_ids: list[str]) -> None:
+def resolve_errors(cursor, obj: str, record_ids: list[str], direction: str = "pull") -> None:
+    """A record that now synced closes its open (or retrying) reconciliation error."""
     if record_ids:
         cursor.execute(
             "UPDATE intacct_sync.reconciliation_errors SET state = 'resolved',"
-            " resolved_at = now() WHERE object = %s AND direction = 'pull'"
+            " resolved_at = now() WHERE object = %s AND direction = %s"
             " AND record_id = ANY(%s) AND state IN ('open', 'retrying')",
-            (obj, record_ids),
+            (obj, direction, record_ids),
         )
 
 
@@ -216,7 +217,9 @@ class _Loader:
             # A deletion leaves WHENMODIFIED as it was: only a newer version of the record
             # brings a soft-deleted row back (a late load of the same data must not).
             f" deleted_at = CASE WHEN {newer} THEN NULL ELSE {self.obj.table}.deleted_at END"
-            f" WHERE ({self.obj.table}.row_hash IS DISTINCT FROM EXCLUDED.row_hash"
+            # A local record we pushed comes back from Intacct: the AR platform owns it.
+            f" WHERE {self.obj.table}.origin = 'intacct'"
+            f" AND ({self.obj.table}.row_hash IS DISTINCT FROM EXCLUDED.row_hash"
             f" OR ({self.obj.table}.deleted_at IS NOT NULL AND {newer}){relink})"
             # A retried old run must not overwrite what a newer run loaded.
             f" AND ({self.obj.table}.intacct_whenmodified IS NULL"
@@ -321,6 +324,6 @@ def load(connection, obj: SyncObject, mapped: Mapped) -> LoadCounts:
                     counts.rejected += 1
                     counts.rejected_ids.append(recordno)
         relink_references(cursor)
-        _resolve_errors(cursor, obj.name, loaded)
+        resolve_errors(cursor, obj.name, loaded)
         cursor.execute("DROP TABLE IF EXISTS incoming; DROP TABLE IF EXISTS incoming_children")
     return counts

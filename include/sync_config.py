@@ -35,6 +35,10 @@ class SyncConfig:
     convenience_fee_mode: str = "write_on"
     convenience_fee_line: dict[str, str] = field(default_factory=dict)
     overpayment_dimensions: dict[str, str] = field(default_factory=dict)
+    # Pushed invoice and credit-note lines without an intacct_glaccountno of their own.
+    invoice_glaccountno: str = "4000"
+    # Where pushed payments without a bank account of their own are deposited.
+    undeposited_funds_account: str = "1050"
 
 
 def _where(key: str) -> str:
@@ -68,6 +72,12 @@ def _texts(key: str, value: object, known: tuple[str, ...]) -> dict[str, str]:
     """Named texts; an empty text means unset."""
     given = _mapping(key, value, known, "key", str, "text")
     return {name: text for name, text in given.items() if text}
+
+
+def _text(key: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise SyncConfigError(f"{_where(key)}={value!r} must be a non-empty text")
+    return value.strip()
 
 
 def _number(key: str, value: object, minimum: float, why: str) -> float:
@@ -126,6 +136,13 @@ def parse(value: object) -> SyncConfig:
         ),
         overpayment_dimensions=_texts(
             "overpayment_dimensions", value.get("overpayment_dimensions", {}), DIMENSION_KEYS
+        ),
+        invoice_glaccountno=_text(
+            "invoice_glaccountno", value.get("invoice_glaccountno", SyncConfig.invoice_glaccountno)
+        ),
+        undeposited_funds_account=_text(
+            "undeposited_funds_account",
+            value.get("undeposited_funds_account", SyncConfig.undeposited_funds_account),
         ),
     )
 

@@ -27,8 +27,16 @@ class Children:
 
 
 @dataclass(frozen=True)
+class Push:
+    """How local records of an object are posted to Intacct (include/push.py)."""
+
+    intacct_object: str  # what a create makes: CUSTOMER, ARINVOICE, ARADJUSTMENT, ARPYMT
+    after: tuple[str, ...] = ()  # objects posted first; their pushes wake this one
+
+
+@dataclass(frozen=True)
 class SyncObject:
-    """How one AR object is pulled from Intacct and where it lands."""
+    """How one AR object is pulled from Intacct, where it lands, and how it is pushed."""
 
     name: str
     intacct_object: str
@@ -43,6 +51,8 @@ class SyncObject:
     child_parent_column: str | None = None
     history_options: tuple[str, ...] = ()  # Initial data sync choices (include/history.py)
     balance_field: str | None = None  # what open_items_only filters on (> 0)
+    push: Push | None = None
+    pulled: bool = True  # convenience fees are push-only
 
     @property
     def dag_id(self) -> str:
@@ -118,6 +128,7 @@ OBJECTS: dict[str, SyncObject] = {
             history_field="WHENCREATED",
             history_options=("all_customers",),
             description="Intacct CUSTOMER records (active and inactive) into ar.customers.",
+            push=Push("CUSTOMER"),
         ),
         SyncObject(
             name="invoices",
@@ -133,6 +144,7 @@ OBJECTS: dict[str, SyncObject] = {
             balance_field="TRX_TOTALDUE",
             description="Order Entry sales invoices (SODOCUMENT 'Sales Invoice') with lines.",
             children=_SO_LINES,
+            push=Push("ARINVOICE", after=("customers",)),
         ),
         SyncObject(
             name="credit_notes",
@@ -148,6 +160,7 @@ OBJECTS: dict[str, SyncObject] = {
             balance_field="TRX_TOTALDUE",
             description="Order Entry sales returns (SODOCUMENT 'Sales Return') with lines.",
             children=_SO_LINES,
+            push=Push("ARADJUSTMENT", after=("customers",)),
         ),
         SyncObject(
             name="payments",
@@ -172,6 +185,9 @@ OBJECTS: dict[str, SyncObject] = {
             child_parent_column="payment_id",
             history_field="RECEIPTDATE",
             description="A/R payments (ARPYMT) with their applications to invoices and credits.",
+            push=Push(
+                "ARPYMT", after=("customers", "invoices", "credit_notes", "convenience_fees")
+            ),
             children=Children(
                 "ARPYMTDETAIL",
                 "PAYMENTKEY",
@@ -185,5 +201,21 @@ OBJECTS: dict[str, SyncObject] = {
                 ),
             ),
         ),
+        SyncObject(
+            name="convenience_fees",
+            intacct_object="ARINVOICE",
+            fields=(),
+            table="ar.convenience_fees",
+            mapping="convenience_fees",
+            history_field="",
+            description="Card surcharges collected with local payments (push only).",
+            push=Push("ARINVOICE", after=("customers",)),
+            pulled=False,
+        ),
     )
 }
+
+
+def dependents(name: str) -> list[str]:
+    """Objects whose push waits for records of `name` (woken when `name` posts)."""
+    return [o.name for o in OBJECTS.values() if o.push and name in o.push.after]

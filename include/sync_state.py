@@ -83,3 +83,16 @@ def record_success(
             "  updated_at = now()",
             {"obj": obj, "start": start, "end": end, "run_id": run_id, "counts": Json(counts)},
         )
+
+
+def record_push(connection, obj: str, run_id: str, counts: dict[str, Any]) -> None:
+    """Record a finished push (the time of the last successful sync, per direction)."""
+    with connection, connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO intacct_sync.sync_state (object, direction, last_success_at,"
+            " last_run_id, last_counts) VALUES (%s, 'push', now(), %s, %s)"
+            " ON CONFLICT (object, direction) DO UPDATE SET last_success_at = now(),"
+            " last_run_id = EXCLUDED.last_run_id, last_counts = EXCLUDED.last_counts,"
+            " updated_at = now()",
+            (obj, run_id, Json(counts)),
+        )

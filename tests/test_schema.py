@@ -45,7 +45,7 @@ def test_all_tables_exist(connection):
         "convenience_fees",
     }
     bookkeeping = {row[0] for row in _columns(connection, "intacct_sync")}
-    assert {"sync_state", "reconciliation_errors", "key_links", "raw_records"} <= bookkeeping
+    assert {"sync_state", "reconciliation_errors", "pushes", "raw_records"} <= bookkeeping
 
 
 def test_money_is_never_float(connection):

@@ -18,7 +18,7 @@ def test_the_shipped_configuration_is_valid_and_missing_means_defaults():
     config = parse(shipped)
     assert config.pull == dict.fromkeys(("customers", "invoices", "credit_notes", "payments"), True)
     assert config.convenience_fee_mode == "write_on"
-    assert config.convenience_fee_line == {"glaccountno": "4450"}  # empty texts mean unset
+    assert config.convenience_fee_line == {"glaccountno": "4990"}  # empty texts mean unset
     assert parse(None) == SyncConfig()
     assert parse('{"pull": {"payments": false}}').pull["payments"] is False
 
@@ -35,12 +35,15 @@ def test_the_shipped_configuration_is_valid_and_missing_means_defaults():
         ('{"dimensions": {"location": "L1"}}', "dimensions has no key location; known:"),
         ('{"dimensions": {"locationid": 7}}', "dimensions.locationid=7 must be text"),
         ('{"lookback_minutes": "60"}', "lookback_minutes='60' must be a number"),
+        ('{"invoice_glaccountno": ""}', "invoice_glaccountno='' must be a non-empty text"),
+        ('{"undeposited_funds_account": 1050}', "undeposited_funds_account=1050 must be a non"),
         ("{not json", "intacct_sync_config is not valid JSON"),
         ("[1, 2]", "intacct_sync_config must be a JSON object"),
     ],
     ids=[
         "short-overlap", "keyset-zero", "unknown-key", "unknown-object", "flag-not-bool",
-        "fee-mode", "unknown-dimension", "dimension-not-text", "number-as-text", "not-json",
+        "fee-mode", "unknown-dimension", "dimension-not-text", "number-as-text", "empty-gl",
+        "account-not-text", "not-json",
         "not-object",
     ],
 )  # fmt: skip

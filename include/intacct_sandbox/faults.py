@@ -18,6 +18,7 @@ FAULT_NAMES = (
     "http_502",            # 502 Bad Gateway (HTML)
     "http_503",            # 503 Service Unavailable (HTML)
     "http_524",            # the request IS processed, then 524 (CDN timeout, do not retry)
+    "drop_response",       # the request IS processed, then the connection closes unanswered
     "html_error",          # 200 with a Cloudflare HTML error page (cf-error-details)
     "truncated_xml",       # the request IS processed, the XML answer is cut short
     "offline",             # control failure "The Service is Temporarily Off-line"
@@ -65,7 +66,7 @@ class Faults:
             self.clear()
         for key, value in body.items():
             if key in ("clear", "max_concurrent", "concurrency_wait_seconds",
-                       "resultid_ttl_seconds", "expire_resultids"):
+                       "resultid_ttl_seconds", "expire_resultids", "payment_batch_required"):
                 continue
             if key == "latency_ms":
                 self.latency_ms = float(value)

@@ -81,6 +81,8 @@ class Gateway:
             text, status = self._process(body, "invalid_session" in fired)
         finally:
             self._leave()
+        if "drop_response" in fired:  # a client timeout: committed, never answered
+            return HttpAnswer(0, "", b"")
         if "http_524" in fired:
             return HttpAnswer(524, "text/html", CLOUDFLARE_PAGE.format(
                 title="A timeout occurred", code=524).encode())

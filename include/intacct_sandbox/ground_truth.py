@@ -195,6 +195,8 @@ class GroundTruth:
             o.max_concurrent = int(body["max_concurrent"])
         if "concurrency_wait_seconds" in body:
             o.concurrency_wait_seconds = float(body["concurrency_wait_seconds"])
+        if "payment_batch_required" in body:  # the company's A/R summary-posting setting
+            o.payment_batch_required = bool(body["payment_batch_required"])
         if "resultid_ttl_seconds" in body:
             o.resultid_ttl_seconds = int(body["resultid_ttl_seconds"])
             self.sb.result_sets.ttl = o.resultid_ttl_seconds

@@ -52,6 +52,9 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._body()
         if path == config.GATEWAY_PATH:
             answer = self.server.sandbox.gateway.handle(body)
+            if answer.status == 0:  # drop_response: hang up without a word
+                self.close_connection = True
+                return
             self._send(answer.status, answer.content_type, answer.body)
         elif path.startswith("/_sandbox"):
             self._json(*self.server.ground_truth.handle("POST", path, query, body))

@@ -369,9 +369,16 @@ class ArWriter:
                        batch: str, currency: str, received: dt.date | None, docnumber: str,
                        amount: Decimal | None, applications: list[tuple[str, str, Decimal]],
                        draft: bool = False, recordtype: str = "rp",
-                       description: str = "") -> dict:
-        """applications: (kind 'invoice'|'credit', key, amount in transaction currency)."""
+                       description: str = "", overpayment: dict[str, str] | None = None) -> dict:
+        """applications: (kind 'invoice'|'credit', key, amount in transaction currency);
+        overpayment: dimensions of the part left unapplied (locationid, departmentid)."""
         cust = self.customer(customerid, "ARPayment")
+        overpayment = {k: v for k, v in (overpayment or {}).items() if v}
+        for key, value in overpayment.items():
+            dim_label, values = DIMENSIONS[key]
+            if value not in values:
+                raise WriteError(IntacctError("BL01001973", "", f"Invalid {dim_label} '{value}' "
+                                              "specified.", ""), could_not_create("ARPayment"))
         currency = currency or cust["CURRENCY"] or "USD"
         canonical = PAYMENT_METHOD_ALIASES.get(method.lower()) if method else None
         if canonical is None:
@@ -443,6 +450,9 @@ class ArWriter:
             "TRX_TOTALDUE": Decimal(0), "TOTALENTERED": (total * rate).quantize(CENT),
             "TOTALPAID": (total * rate).quantize(CENT), "TOTALDUE": Decimal(0),
             "BILLTOPAYTONAME": cust["NAME"], "CLEARED": "F",
+            "OVERPAYMENTAMOUNT": max(total - cash, Decimal(0)),
+            "OVERPAYMENTLOCATIONID": overpayment.get("locationid"),
+            "OVERPAYMENTDEPARTMENTID": overpayment.get("departmentid"),
             "MEGAENTITYID": entity, "MEGAENTITYKEY": ENTITIES[entity][1],
             "MEGAENTITYNAME": ENTITIES[entity][0],
         }
@@ -739,7 +749,8 @@ def create_arpayment(w: ArWriter, el: etree._Element) -> int:
         batch=_t(el, "batchkey"), currency=_t(el, "currency"),
         received=_legacy_date(_child(el, "datereceived")), docnumber=_t(el, "refid"),
         amount=_amount(amount, "paymentamount") if amount else None,
-        applications=apps)["RECORDNO"]
+        applications=apps, overpayment={"locationid": _t(el, "overpaylocid"),
+                                        "departmentid": _t(el, "overpaydeptid")})["RECORDNO"]
 
 
 @_legacy("apply_arpayment")

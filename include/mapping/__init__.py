@@ -1,8 +1,10 @@
 """Vectorised mapping of landed Intacct records into AR rows: one module per object.
 
-Each module exposes `map_records(headers, children) -> Mapped`. The conversions every
-object shares live here, so an Intacct format is parsed in exactly one place. Money stays
-exact: amounts are validated as decimal text and cast to numeric by PostgreSQL, never float.
+Each module exposes `map_records(headers, children) -> Mapped` (pull) and, for pushed
+objects, `to_intacct(...)` building the write's payload from local rows (push). The
+conversions every object shares live here, so an Intacct format is parsed in exactly one
+place. Money stays exact: amounts are validated as decimal text and cast to numeric by
+PostgreSQL, never float.
 """
 
 from __future__ import annotations
@@ -22,6 +24,14 @@ class Rejected:
     record_id: str
     error: str
     hint: str
+
+
+class NotPushable(ValueError):
+    """A local record that cannot become an Intacct write as it is (a person must fix it)."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 @dataclass

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -65,3 +67,32 @@ def map_records(headers: pd.DataFrame, children: pd.DataFrame | None = None) -> 
     )
     rows = rows.assign(row_hash=row_hash(rows, list(rows.columns)))
     return Mapped(rows=rows, rejected=rejected + more)
+
+
+# -- push: ar.customers → CUSTOMER ----------------------------------------------------------
+def intacct_customer_id(customer: Mapping[str, Any]) -> str:
+    """The CUSTOMERID a local customer has (or gets) in Intacct: its own Intacct id, else its
+    account number (the rule customers are matched by), else one derived from its local id."""
+    return (
+        customer.get("intacct_customer_id")
+        or customer.get("account_number")
+        or f"AR-C{customer['id']:06d}"
+    )
+
+
+def to_intacct(customer: Mapping[str, Any]) -> dict[str, Any]:
+    """Generic CUSTOMER fields; create and update send the same, so a change is a new digest."""
+    address = customer.get("billing_address") or {}
+    mail = {field.rsplit(".", 1)[1]: address.get(key) for key, field in ADDRESS.items()}
+    mail = {k: v for k, v in mail.items() if v}
+    return {
+        "CUSTOMERID": intacct_customer_id(customer),
+        "NAME": customer["name"],
+        "STATUS": customer["status"],
+        "CURRENCY": customer.get("currency") or None,
+        "DISPLAYCONTACT": {
+            "PRINTAS": customer["name"],
+            "EMAIL1": customer.get("email") or None,
+            "MAILADDRESS": mail or None,
+        },
+    }

@@ -7,10 +7,15 @@ invoices and credit notes through their ar_recordno (the OE documents' PRRECORDK
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
 import pandas as pd
 
 from include.mapping import (
     Mapped,
+    NotPushable,
     column,
     entity,
     extras,
@@ -79,3 +84,71 @@ def map_records(headers: pd.DataFrame, children: pd.DataFrame | None = None) -> 
     applications = applications.drop(columns="detail_recordno")
     rows = hash_with_children(rows, applications)
     return Mapped(rows=rows, children=applications, rejected=rejected + more)
+
+
+# -- push: local payments → create_arpayment + apply_arpayment per credit note ---------------
+# Local method names → Intacct's PAYMENTMETHOD values; anything else is sent as written.
+METHODS = {
+    "check": "Printed Check",
+    "cheque": "Printed Check",
+    "ach": "EFT",
+    "eft": "EFT",
+    "card": "Credit Card",
+    "credit card": "Credit Card",
+    "cash": "Cash",
+}
+
+
+def reference(payment: Mapping[str, Any]) -> str:
+    """The payment's DOCNUMBER in Intacct, which also finds it again after a timeout."""
+    return payment.get("reference") or f"AR-P{payment['id']:06d}"
+
+
+def to_intacct(
+    payment: Mapping[str, Any],
+    customer_id: str,
+    cash_items: list[tuple[str, Decimal]],
+    deposit_account: str,
+    overpayment: Mapping[str, str],
+) -> dict[str, Any]:
+    """create_arpayment: the cash received, applied to `cash_items` (A/R invoice key,
+    amount); whatever is left (a written-off convenience fee) stays as an overpayment with
+    the `overpayment` dimensions."""
+    if payment.get("payment_date") is None:
+        raise NotPushable("no payment date", "Give the payment a date, then retry.")
+    amount = Decimal(payment["amount"])
+    applied = sum((a for _, a in cash_items), Decimal(0))
+    if applied > amount:
+        raise NotPushable(
+            f"applications total {applied} but the payment is {amount}",
+            "Correct the payment's applications so they do not exceed its amount, then retry.",
+        )
+    method = payment.get("method") or "Cash"
+    bank = payment.get("bank_account")
+    fields: dict[str, Any] = {
+        "customerid": customer_id,
+        "paymentamount": amount,
+        "bankaccountid": bank or None,
+        "undepfundsacct": None if bank else deposit_account,
+        "refid": reference(payment),
+        "datereceived": payment["payment_date"],
+        "paymentmethod": METHODS.get(method.lower(), method),
+        "currency": payment["currency"],
+        "arpaymentitem": [{"invoicekey": key, "amount": a} for key, a in cash_items],
+    }
+    if amount > applied:
+        fields["overpaylocid"] = overpayment.get("locationid")
+        fields["overpaydeptid"] = overpayment.get("departmentid")
+    return fields
+
+
+def credit_application(
+    payment: Mapping[str, Any], credit_key: str, invoice_key: str, amount: Decimal, label: str
+) -> dict[str, Any]:
+    """apply_arpayment: one credit note (its A/R adjustment) applied to one invoice."""
+    return {
+        "arpaymentkey": credit_key,
+        "paymentdate": payment["payment_date"],
+        "memo": f"{label} applied with payment {reference(payment)}",
+        "arpaymentitems": {"arpaymentitem": [{"invoicekey": invoice_key, "amount": amount}]},
+    }

@@ -8,11 +8,16 @@ payments apply to it, and an edited OE document re-links through it.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 
 from include.mapping import (
     Mapped,
+    NotPushable,
     column,
     entity,
     extras,
@@ -113,3 +118,92 @@ def map_records(headers: pd.DataFrame, children: pd.DataFrame | None = None) -> 
     line_rows = line_rows[line_rows["parent_recordno"].isin(rows["intacct_recordno"])]
     rows = hash_with_children(rows, line_rows)
     return Mapped(rows=rows, children=line_rows, rejected=rejected)
+
+
+# -- push: local invoices → create_invoice, credit notes → create_aradjustment ---------------
+# The per-line custom fields of design.md ("Dimensions") and the lineitem element each sets.
+LINE_OVERRIDES = {
+    "intacct_glaccountno": "glaccountno",
+    "intacct_offsetglaccountno": "offsetglaccountno",
+    "intacct_allocation": "allocationid",
+    "intacct_location": "locationid",
+    "intacct_department": "departmentid",
+    "intacct_project": "projectid",
+    "intacct_vendor": "vendorid",
+    "intacct_employee": "employeeid",
+    "intacct_item": "itemid",
+    "intacct_class": "classid",
+    "intacct_contract": "contractid",
+    "intacct_warehouse": "warehouseid",
+    "intacct_deferredrevaccount": "defrevaccount",
+    "intacct_revrecstartdate": "revrecstartdate",
+    "intacct_revrecenddate": "revrecenddate",
+    "intacct_revrectemplate": "revrectemplate",
+}
+_DATE_OVERRIDES = ("intacct_revrecstartdate", "intacct_revrecenddate")
+
+
+def line_item(
+    line: Mapping[str, Any], defaults: Mapping[str, str], glaccountno: str, sign: int = 1
+) -> dict[str, Any]:
+    """One lineitem: configured defaults < the line's own location/department < its
+    intacct_* fields. An unknown intacct_* field is refused, never dropped silently."""
+    where = f"line {line['line_no']}"
+    item: dict[str, Any] = {"glaccountno": glaccountno, **defaults}
+    for column_name, tag in (("location_id", "locationid"), ("department_id", "departmentid")):
+        if line.get(column_name):
+            item[tag] = line[column_name]
+    dimensions = line.get("dimensions") or {}
+    overrides = {k: v for k, v in dimensions.items() if k.startswith("intacct_")}
+    unknown = sorted(set(overrides) - set(LINE_OVERRIDES))
+    if unknown:
+        raise NotPushable(
+            f"{where}: unknown field {', '.join(unknown)}",
+            f"Use one of {', '.join(LINE_OVERRIDES)} (design.md, Dimensions), then retry.",
+        )
+    for key, value in overrides.items():
+        if value in (None, ""):
+            continue
+        if key in _DATE_OVERRIDES:
+            try:
+                value = date.fromisoformat(str(value))
+            except ValueError:
+                raise NotPushable(
+                    f"{where}: {key}={value!r} is not a date", "Write it as YYYY-MM-DD."
+                ) from None
+        item[LINE_OVERRIDES[key]] = value
+    item["amount"] = sign * Decimal(line["amount"])
+    item["memo"] = line.get("description") or None
+    return item
+
+
+def to_intacct(
+    kind: str,
+    document: Mapping[str, Any],
+    lines: list[Mapping[str, Any]],
+    customer_id: str,
+    defaults: Mapping[str, str],
+    glaccountno: str,
+) -> dict[str, Any]:
+    """A local invoice (`kind` "invoice") as create_invoice, or a credit note as
+    create_aradjustment with negative lines (a credit memo)."""
+    if document.get("issue_date") is None:
+        raise NotPushable("no issue date", "Give the document an issue date, then retry.")
+    if not lines:
+        raise NotPushable("no lines", "Add at least one line, then retry.")
+    sign = 1 if kind == "invoice" else -1
+    items = {"lineitem": [line_item(li, defaults, glaccountno, sign) for li in lines]}
+    common = {
+        "customerid": customer_id,
+        "datecreated": document["issue_date"],
+        "description": document.get("memo") or None,
+        "currency": document["currency"],
+    }
+    if kind == "invoice":
+        return {
+            **common,
+            "datedue": document.get("due_date"),
+            "invoiceno": document["number"],
+            "invoiceitems": items,
+        }
+    return {**common, "adjustmentno": document["number"], "aradjustmentitems": items}

@@ -28,6 +28,9 @@ IntacctTransientError              base of the classes tenacity retries         
 IntacctResultError                 any other function-level failure (base)                no
  IntacctFieldNotFoundError         DL02000001, "Invalid fields list …"                    no
  IntacctDuplicateError             BL34000061, "A transaction with the number … exists"   no
+ IntacctPaymentBatchRequiredError  "Please provide a payment batch key"                   no
+ IntacctForeignCurrencyUndepositedError  BL02000051 (foreign currency, undeposited funds)  no
+ IntacctInvalidReferenceError      "Invalid <dimension/account> '…' specified."           no
  IntacctTransactionAbortedError    XL03000009 (rolled back with the transaction)          [3]
  IntacctResultIdExpiredError       "readMore failed" (invalid or expired resultId)        no
  IntacctObjectNotFoundError        "Query Failed" / "Object definition … not found"       no
@@ -49,6 +52,7 @@ IntacctHttpError                   other HTTP 4xx without an XML body           
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Literal
@@ -272,7 +276,33 @@ class IntacctFieldNotFoundError(IntacctResultError):
 
 
 class IntacctDuplicateError(IntacctResultError):
-    hint = "A record with this id or number already exists in Intacct: choose a unique value."
+    hint = (
+        "A record with this id or number already exists in Intacct (numbering collision): "
+        "choose a unique invoice number or id in the AR platform, then retry; the sync never "
+        "renames silently."
+    )
+
+
+class IntacctPaymentBatchRequiredError(IntacctResultError):
+    hint = (
+        "Intacct asks for a payment batch key (A/R uses user-specified summary posting): set "
+        "the A/R payments summary frequency to Daily or Monthly in Intacct, then retry."
+    )
+
+
+class IntacctForeignCurrencyUndepositedError(IntacctResultError):
+    hint = (
+        "BL02000051: a foreign-currency payment cannot go into the undeposited-funds account: "
+        "give the payment a bank account in its currency, then retry."
+    )
+
+
+class IntacctInvalidReferenceError(IntacctResultError):
+    hint = (
+        "A value the record refers to (GL account, location, department or another "
+        "dimension, customer, term) does not exist in Intacct: correct it on the record (the "
+        "line's intacct_* field) or in the sync configuration's defaults, then retry."
+    )
 
 
 class IntacctTransactionAbortedError(IntacctResultError):
@@ -381,6 +411,12 @@ def classify(
     own_text = _haystack(own)
     if _has(own, "BL34000061") or "a transaction with the number" in own_text:
         return IntacctDuplicateError(**kw)
+    if "payment batch key" in own_text:
+        return IntacctPaymentBatchRequiredError(**kw)
+    if _has(own, "BL02000051"):
+        return IntacctForeignCurrencyUndepositedError(**kw)
+    if re.search(r"invalid [a-z /]+ '[^']*' specified", own_text):
+        return IntacctInvalidReferenceError(**kw)
     if _has(own, "DL02000001") or any(e.errorno.lower().startswith("invalid fields list")
                                       for e in own):
         return IntacctFieldNotFoundError(**kw)
