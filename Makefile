@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LOCALENV := $(PY) -m include.localenv
 
-.PHONY: help venv setup run up down test lint psql bench constraints clean-local history
+.PHONY: help venv setup run up down test lint psql bench constraints clean-local history errors
 
 help:
 	@echo "make run    set up everything (venv, PostgreSQL, Airflow) and run a full sync against the sandbox"
@@ -18,6 +18,7 @@ help:
 	@echo "make psql   psql into the AR database"
 	@echo "make history DAG=intacct_invoices FROM=2019-01-01 TO=2023-12-31 [ARGS=\"--open-items-only\"]"
 	@echo "            queue an initial data sync on the running Airflow (make up), one run per year"
+	@echo "make errors [ARGS=\"retry 42\" | ARGS=\"ignore 42\"]  list, retry or ignore reconciliation errors"
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found; set PYTHON=...)"; exit 2; }
@@ -62,6 +63,10 @@ history: venv
 	@if [ -z "$(DAG)" ]; then \
 	  echo "usage: make history DAG=intacct_invoices FROM=YYYY-MM-DD TO=YYYY-MM-DD [ARGS=...]"; exit 2; fi
 	$(PY) -m include.queue_history --dag "$(DAG)" $(if $(FROM),--from "$(FROM)") $(if $(TO),--to "$(TO)") $(ARGS)
+
+# Reconciliation errors: list (default), retry IDS, ignore IDS (include/reconciliation.py).
+errors: venv
+	$(PY) -m include.reconciliation $(ARGS)
 
 constraints: $(PY)
 	$(PY) -m pip install -q -r requirements.txt -r requirements-dev.txt

@@ -129,8 +129,8 @@ def _not_ignored(alias: str) -> str:
 
 def _posted(alias: str, action: str) -> str:
     return (
-        f"EXISTS (SELECT 1 FROM intacct_sync.pushes p WHERE p.object = %(object)s"
-        f" AND p.local_id = {alias}.id AND p.action = '{action}')"
+        "EXISTS (SELECT 1 FROM intacct_sync.pushes pushed WHERE pushed.object = %(object)s"
+        f" AND pushed.local_id = {alias}.id AND pushed.action = '{action}')"
     )
 
 
@@ -172,7 +172,10 @@ def plan_customers(connection, hook, config: SyncConfig) -> Plan:
         if isinstance(found, NotPushable):
             plan.rejected.append((row["id"], label, found))
         elif found is not None:
-            plan.links.append((row["id"], found["RECORDNO"], found["CUSTOMERID"], sent))
+            linked = customer_mapping.to_intacct(
+                {**row, "intacct_customer_id": found["CUSTOMERID"]}
+            )
+            plan.links.append((row["id"], found["RECORDNO"], found["CUSTOMERID"], digest(linked)))
         else:
             plan.writes.append(
                 Write(

@@ -11,7 +11,7 @@ from lxml import etree
 def element_to_data(el: etree._Element) -> object:
     """XML payload → JSON-able data: leaves become text, repeated tags become lists."""
     kids = [c for c in el if isinstance(c.tag, str)]
-    if not kids:
+    if not kids and not el.attrib:
         return (el.text or "").strip()
     out: dict[str, object] = {}
     for kid in kids:

@@ -1,0 +1,60 @@
+"""Push tests: local records in real PostgreSQL, pushed over HTTP to the sandbox, checked
+against the sandbox's own write log and records."""
+
+from __future__ import annotations
+
+import pytest
+from intacct_sync.hooks.intacct import IntacctHook
+
+from include.localenv.local_records import LocalRecords
+from include.push import PushCounts, push_object
+from include.sync_config import parse
+from tests.ground_truth import sandbox_get
+
+
+@pytest.fixture
+def hook(intacct_connection) -> IntacctHook:
+    return IntacctHook(retry_initial_wait=0.01, retry_max_wait=0.05)
+
+
+@pytest.fixture
+def records(clean_ar) -> LocalRecords:
+    return LocalRecords(clean_ar)
+
+
+@pytest.fixture
+def push(hook, clean_ar):
+    """push("invoices", dimensions={...}) runs one push with that sync configuration."""
+
+    def run(name: str, **config) -> PushCounts:
+        return push_object(hook, clean_ar, name, parse(config or None))
+
+    return run
+
+
+@pytest.fixture
+def writes(intacct_connection):
+    """The sandbox's write log since the last call: writes("create_invoice") → entries."""
+    seen = {"seq": 0}
+
+    def new(function: str | None = None) -> list[dict]:
+        entries = sandbox_get(intacct_connection, "writes", since=seen["seq"])["writes"]
+        if entries:
+            seen["seq"] = entries[-1]["seq"]
+        return [e for e in entries if function is None or e["function"] == function]
+
+    new()  # start from now
+    return new
+
+
+@pytest.fixture
+def intacct_customer(intacct_connection) -> dict:
+    """An active USD customer of the seeded company (Intacct-origin)."""
+    found = sandbox_get(
+        intacct_connection,
+        "records",
+        object="CUSTOMER",
+        query="STATUS = 'T' AND CURRENCY = 'USD'",
+        limit=1,
+    )
+    return found["records"][0]
