@@ -1,4 +1,4 @@
-"""Airflow DAG: Intacct ⇄ Postgres, hourly pull and push of credit notes (include/dag_factory.py)."""
+"""Airflow DAG: Intacct ⇄ Postgres, pull and push of credit notes (include/dag_factory.py)."""
 
 from include.dag_factory import sync_dag
 

@@ -457,8 +457,7 @@ LINKS: dict[tuple[str, str], str] = {
     ("invoices", "create"): "UPDATE ar.invoices SET ar_recordno = %(key)s WHERE id = %(id)s",
     ("credit_notes", "create"): "UPDATE ar.credit_notes SET ar_recordno = %(key)s"
     " WHERE id = %(id)s",
-    ("payments", "create"): "UPDATE ar.payments SET intacct_recordno = %(key)s"
-    " WHERE id = %(id)s",
+    ("payments", "create"): "UPDATE ar.payments SET intacct_recordno = %(key)s WHERE id = %(id)s",
     ("payments", "void"): "UPDATE ar.payments SET warning = coalesce(%(warning)s, warning)"
     " WHERE id = %(id)s",
 }
