@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import closing
 from typing import Any
 
 import psycopg2
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"errors: cannot reach the AR database ({error}); start it with `make up` or "
               "give --dsn", file=sys.stderr)  # fmt: skip
         return 1
-    with connection:
+    with closing(connection):
         if args.command in ("retry", "ignore"):
             act = retry if args.command == "retry" else ignore
             for error_id in args.ids:
