@@ -205,6 +205,7 @@ def sync_dag(name: str):
     """The DAG of registry object `name`: hourly pull and push, event-driven push."""
     from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
     from intacct_sync.operators.extract import IntacctExtractOperator
+    from intacct_sync.operators.push import IntacctPushOperator
 
     obj = OBJECTS[name]
     asset = Asset(f"intacct://pull/{name}")
@@ -267,28 +268,13 @@ def sync_dag(name: str):
 
         planned = plan()
         if obj.push is not None:
-
-            @task(pool="intacct_api", outlets=[pushed])
-            def push(**context) -> dict[str, Any]:
-                """Post the object's ready local records to Intacct (exactly once)."""
-                from contextlib import closing
-
-                from intacct_sync.hooks.intacct import IntacctHook
-
-                from include import sync_config
-                from include.ar_database import connect
-                from include.push import push_object
-                from include.sync_state import record_push
-
-                with closing(connect(POSTGRES_CONN_ID)) as connection:
-                    counts = push_object(
-                        IntacctHook(INTACCT_CONN_ID), connection, name, sync_config.load()
-                    ).as_dict()
-                    record_push(connection, name, context["run_id"], counts)
-                context["outlet_events"][pushed].extra = counts
-                return counts
-
-            planned >> push()
+            planned >> IntacctPushOperator(
+                task_id="push",
+                object_name=name,
+                outlets=[pushed],
+                intacct_conn_id=INTACCT_CONN_ID,
+                postgres_conn_id=POSTGRES_CONN_ID,
+            )
         if not obj.pulled:
             return
 

@@ -216,6 +216,19 @@ OBJECTS: dict[str, SyncObject] = {
 }
 
 
+def push_order() -> list[str]:
+    """Pushed objects, each after the objects it waits for (the demo runs them in this order)."""
+    order: list[str] = []
+    pending = [o for o in OBJECTS.values() if o.push]
+    while pending:
+        ready = [o for o in pending if set(o.push.after) <= set(order)]  # type: ignore[union-attr]
+        if not ready:
+            raise ValueError(f"push.after forms a cycle among {[o.name for o in pending]}")
+        order += [o.name for o in ready]
+        pending = [o for o in pending if o not in ready]
+    return order
+
+
 def dependents(name: str) -> list[str]:
     """Objects whose push waits for records of `name` (woken when `name` posts)."""
     return [o.name for o in OBJECTS.values() if o.push and name in o.push.after]

@@ -1,9 +1,12 @@
-"""The main job on the embedded default: start the sandbox, run every pull DAG, tie out.
+"""The main job on the embedded default: start the sandbox, pull everything, tie out, then
+push the AR platform's local records and check them in Intacct.
 
-Each pull DAG runs once with `airflow dags test` (the same tasks the scheduler runs, against
-the metadata database and the connections from airflow_settings.yaml). Afterwards every
+Each DAG runs with `airflow dags test` (the same tasks the scheduler runs, against the
+metadata database and the connections from airflow_settings.yaml). First the pull only: every
 object's rows in PostgreSQL are tied out — count and amount per entity — against the
-sandbox's own ground truth, which shares no code with the sync.
+sandbox's own ground truth, which shares no code with the sync. Then demo records that
+originate locally are created and the DAGs run push only, in dependency order; one posted
+invoice is voided and pushed again; every push is checked against the sandbox.
 """
 
 from __future__ import annotations
@@ -20,9 +23,12 @@ from pathlib import Path
 
 import psycopg2
 
+from include.localenv import demo_push
 from include.localenv.airflow_env import PROJECT_ROOT
 from include.localenv.postgres import PostgresServer, SetupError
-from include.sync_objects import OBJECTS
+from include.localenv.settings import load as load_settings
+from include.sync_config import PULL_OBJECTS, PUSH_OBJECTS, VARIABLE
+from include.sync_objects import OBJECTS, push_order
 
 SANDBOX_PORT = 18931
 
@@ -106,9 +112,25 @@ def actual_totals(connection, name: str) -> Totals:
         return {(e, st): (n, Decimal(s)) for e, st, n, s in cursor.fetchall()}
 
 
-def run_dags(env: dict[str, str]) -> bool:
+def with_directions(env: dict[str, str], *, pull: bool, push: bool) -> dict[str, str]:
+    """The shipped sync configuration with every pull and push flow on or off (an
+    AIRFLOW_VAR_ environment variable wins over the metadata database's variable)."""
+    [shipped] = [
+        v["variable_value"]
+        for v in load_settings()["variables"]
+        if v["variable_name"] == VARIABLE
+    ]
+    config = {
+        **json.loads(shipped),
+        "pull": dict.fromkeys(PULL_OBJECTS, pull),
+        "push": dict.fromkeys(PUSH_OBJECTS, push),
+    }
+    return {**env, f"AIRFLOW_VAR_{VARIABLE.upper()}": json.dumps(config)}
+
+
+def run_dags(env: dict[str, str], names: list[str]) -> bool:
     ok = True
-    for obj in OBJECTS.values():
+    for obj in (OBJECTS[n] for n in names):
         started = time.monotonic()
         result = subprocess.run(
             [str(Path(sys.executable).with_name("airflow")), "dags", "test", obj.dag_id],
@@ -135,7 +157,7 @@ def summary(base_url: str, dsn: str) -> bool:
         f"{'rows':>8}{'amount':>17}   tie-out vs sandbox (per entity and state)"
     )
     with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:
-        for name in OBJECTS:
+        for name in TIE_OUT:
             cursor.execute(
                 "SELECT last_counts FROM intacct_sync.sync_state"
                 " WHERE object = %s AND direction = 'pull'",
@@ -162,14 +184,29 @@ def run(env: dict[str, str], pg: PostgresServer) -> int:
     try:
         base_url = str(info["url"]).split("/ia/")[0]
         print(f"run: Intacct sandbox at {info['url']} (company {info['company_id']})")
-        dags_ok = run_dags(env)
+        print("run: pull, Intacct → Postgres")
+        pulled = [o.name for o in OBJECTS.values() if o.pulled]
+        dags_ok = run_dags(with_directions(env, pull=True, push=False), pulled)
         tied = summary(base_url, pg.dsn("ar"))
         print(
             "run: every object ties out with the sandbox"
             if dags_ok and tied
-            else "run: SYNC OR TIE-OUT FAILED"
+            else "run: PULL OR TIE-OUT FAILED"
         )
-        return 0 if dags_ok and tied else 1
+        print("\nrun: push, Postgres → Intacct (local demo records)")
+        push_env = with_directions(env, pull=False, push=True)
+        connection = psycopg2.connect(pg.dsn("ar"))
+        try:
+            demo_push.seed(connection, base_url)
+            pushed_ok = run_dags(push_env, push_order())
+            demo_push.void(connection)
+            print(f"run: {demo_push.VOIDED_INVOICE} voided in the AR platform")
+            pushed_ok &= run_dags(push_env, ["invoices"])
+            pushed_ok &= demo_push.report(connection, base_url)
+        finally:
+            connection.close()
+        print("run: every push is in Intacct" if pushed_ok else "run: PUSH FAILED")
+        return 0 if dags_ok and tied and pushed_ok else 1
     finally:
         process.terminate()
         try:

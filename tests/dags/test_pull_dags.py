@@ -36,7 +36,8 @@ def test_every_pull_dag_runs_and_ties_out(intacct_connection, clean_ar):
     [(count, total)] = _query(clean_ar, "SELECT count(*), sum(amount) FROM ar.payments")
     assert count == truth["count"]
     assert abs(total - Decimal(str(truth["TRX_TOTALENTERED"]))) < Decimal("0.005")
-    states = dict(_query(clean_ar, "SELECT object, last_counts FROM intacct_sync.sync_state"))
+    pulls = "SELECT object, last_counts FROM intacct_sync.sync_state WHERE direction = 'pull'"
+    states = dict(_query(clean_ar, pulls))
     assert set(states) == set(ORDER)
     assert (
         states["customers"]["inserted"]
@@ -252,13 +253,17 @@ def test_without_audithistory_permission_deletes_come_from_the_key_set(
     time.sleep(1.1)  # leave the second of the delete (one-second WHENMODIFIED resolution)
     assert str(_dag("customers").test().state) == "success"
     [(counts,)] = _query(
-        clean_ar, "SELECT last_counts FROM intacct_sync.sync_state WHERE object = 'customers'"
+        clean_ar,
+        "SELECT last_counts FROM intacct_sync.sync_state"
+        " WHERE object = 'customers' AND direction = 'pull'",
     )
     assert (counts["deleted"], counts["delete_method"]) == (1, "key-set")
     # Listing every key is expensive: the next run within the interval does not repeat it.
     assert str(_dag("customers").test().state) == "success"
     [(counts,)] = _query(
-        clean_ar, "SELECT last_counts FROM intacct_sync.sync_state WHERE object = 'customers'"
+        clean_ar,
+        "SELECT last_counts FROM intacct_sync.sync_state"
+        " WHERE object = 'customers' AND direction = 'pull'",
     )
     assert counts["delete_method"] == "key-set-not-due"
     assert _query(
@@ -302,7 +307,8 @@ def test_a_pull_turned_off_in_the_configuration_calls_nothing(
         "DagRunState.SUCCESS",
     )  # skipped, not failed: turning a flow off is no error
     assert sandbox_get(intacct_connection, "faults")["calls"] == calls
-    assert _query(clean_ar, "SELECT count(*) FROM intacct_sync.sync_state") == [(0,)]
+    pulls = "SELECT count(*) FROM intacct_sync.sync_state WHERE direction = 'pull'"
+    assert _query(clean_ar, pulls) == [(0,)]
 
 
 def test_a_bad_configuration_fails_the_run_before_intacct(

@@ -1,46 +1,57 @@
-"""IntacctPushOperator writes once per record, even when the task runs again."""
+"""IntacctPushOperator: the DAGs' push step, writing once per record however often it runs."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from types import SimpleNamespace
+
+from airflow.sdk import Asset
 from intacct_sync.operators.push import IntacctPushOperator
 
+from include.localenv.local_records import LocalRecords
 from tests.ground_truth import sandbox_get
 
 
-def _customer(record_id: str, customer_id: str, name: str) -> dict:
-    return {
-        "action": "create",
-        "object": "CUSTOMER",
-        "record_id": record_id,
-        "fields": {"CUSTOMERID": customer_id, "NAME": name, "STATUS": "active"},
-    }
+def _context() -> dict:
+    return {"run_id": "manual__test", "outlet_events": defaultdict(SimpleNamespace)}
 
 
-def test_rerun_creates_each_record_exactly_once(intacct_connection):
-    functions = [
-        _customer("local-1", "PUSH-0001", "O'Brien & <Co>"),
-        _customer("local-2", "PUSH-0002", "Zoë Ltd"),
-    ]
-    operator = IntacctPushOperator(task_id="push", functions=functions)
-    first = operator.execute({})
-    again = operator.execute({})
-    assert [o["status"] for o in first + again] == ["success"] * 4
-    assert [o["already_recorded"] for o in again] == [True, True]
-    assert [o["key"] for o in again] == [o["key"] for o in first]
+def test_rerun_creates_each_record_exactly_once_and_reports_on_the_asset(
+    intacct_connection, clean_ar
+):
+    records = LocalRecords(clean_ar)
+    records.customer("O'Brien & <Co>", account_number="PUSH-0001")
+    records.customer("Zoë Ltd", account_number="PUSH-0002")
+    asset = Asset("intacct://push/customers")
+    operator = IntacctPushOperator(task_id="push", object_name="customers", outlets=[asset])
+    context = _context()
+    first = operator.execute(context)
+    again = operator.execute(_context())
+    assert (first["posted"], again["posted"]) == (2, 0)
+    assert context["outlet_events"][asset].extra == first
     found = sandbox_get(
         intacct_connection, "records", object="CUSTOMER", query="CUSTOMERID LIKE 'PUSH-%'"
     )
     assert sorted(r["NAME"] for r in found["records"]) == ["O'Brien & <Co>", "Zoë Ltd"]
+    with clean_ar, clean_ar.cursor() as cursor:
+        cursor.execute(
+            "SELECT last_counts FROM intacct_sync.sync_state"
+            " WHERE object = 'customers' AND direction = 'push'"
+        )
+        assert cursor.fetchone()[0] == again
 
 
-def test_one_rejected_record_does_not_stop_the_others(intacct_connection):
-    existing = sandbox_get(intacct_connection, "records", object="CUSTOMER", limit=1)["records"][0]
-    functions = [
-        _customer("dup", existing["CUSTOMERID"], "Duplicate"),
-        _customer("fresh", "PUSH-0100", "Fresh Customer"),
-    ]
-    outcomes = IntacctPushOperator(task_id="push", functions=functions).execute({})
-    by_record = {o["record_id"]: o for o in outcomes}
-    assert by_record["fresh"]["status"] == "success"
-    assert by_record["dup"]["status"] == "failure"
-    assert "BL34000061" in by_record["dup"]["error"]["errornos"]
+def test_one_rejected_record_does_not_stop_the_others(intacct_connection, clean_ar):
+    records = LocalRecords(clean_ar)
+    records.customer("Fresh Customer", account_number="PUSH-0100")
+    bad = records.customer("Bad Mail Ltd", account_number="PUSH-0101", email="not-an-email")
+    counts = IntacctPushOperator(task_id="push", object_name="customers").execute(_context())
+    assert (counts["posted"], counts["failed"]) == (1, 1)
+    with clean_ar, clean_ar.cursor() as cursor:
+        cursor.execute(
+            "SELECT record_id, error_numbers[1], message FROM intacct_sync.reconciliation_errors"
+            " WHERE object = 'customers' AND direction = 'push'"
+        )
+        [(record_id, errorno, message)] = cursor.fetchall()
+    assert (record_id, errorno) == (str(bad), "BL03000018")
+    assert "not-an-email" in message

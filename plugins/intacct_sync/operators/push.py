@@ -1,63 +1,60 @@
-"""Push: send a batch of writes to Intacct and return each record's outcome."""
+"""Push: post an object's ready local records to Intacct and record what happened."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from contextlib import closing
 from typing import Any
 
 from airflow.sdk import BaseOperator
 
-from intacct_sync.hooks.intacct import POOL_NAME, IntacctHook, WriteFunction
+from intacct_sync.hooks.intacct import POOL_NAME, IntacctHook
 
 
 class IntacctPushOperator(BaseOperator):
-    """Write `functions` (dicts with WriteFunction's fields) in as few requests as allowed.
+    """Post the ready local records of registry object `object_name` (include/push.py).
 
     Every write carries uniqueid=true and a control id derived from the record and action,
     so re-running this task after a timeout cannot create a second record in Intacct. One
-    failing record does not fail the others: the task returns per-record outcomes (small,
-    secret-free dicts) and fails only when `fail_on_error` is set and something failed.
+    failing record does not fail the others: it becomes a reconciliation error, and the task
+    returns the counts (posted, linked, replayed, failed, waiting), which also go on the
+    task's outlet assets.
     """
 
-    template_fields: Sequence[str] = ("functions",)
+    template_fields: Sequence[str] = ("object_name",)
 
     def __init__(
         self,
         *,
-        functions: Sequence[Mapping[str, Any]] | str,
-        transaction: bool = False,
-        fail_on_error: bool = False,
+        object_name: str,
         intacct_conn_id: str = "intacct_default",
+        postgres_conn_id: str = "ar_postgres",
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("pool", POOL_NAME)
         super().__init__(**kwargs)
-        self.functions = functions
-        self.transaction = transaction
-        self.fail_on_error = fail_on_error
+        self.object_name = object_name
         self.intacct_conn_id = intacct_conn_id
+        self.postgres_conn_id = postgres_conn_id
 
-    def execute(self, context: Any) -> list[dict[str, Any]]:
-        if isinstance(self.functions, str):
-            raise TypeError(
-                "functions must render to a list of dicts (use render_template_as_native_obj)"
-            )
-        writes = [WriteFunction(**dict(f)) for f in self.functions]
-        results = IntacctHook(self.intacct_conn_id).write_batch(
-            writes, transaction=self.transaction
-        )
-        outcomes = [r.to_dict() for r in results]
-        failed = [o for o in outcomes if o["status"] != "success"]
-        self.log.info(
-            "pushed %s writes: %s ok, %s failed",
-            len(outcomes),
-            len(outcomes) - len(failed),
-            len(failed),
-        )
-        for outcome in failed:
+    def execute(self, context: Any) -> dict[str, Any]:
+        from include import sync_config
+        from include.ar_database import connect
+        from include.push import push_object
+        from include.sync_state import record_push
+
+        with closing(connect(self.postgres_conn_id)) as connection:
+            counts = push_object(
+                IntacctHook(self.intacct_conn_id), connection, self.object_name,
+                sync_config.load(),
+            )  # fmt: skip
+            record_push(connection, self.object_name, context["run_id"], counts.as_dict())
+        if counts.failed:
             self.log.warning(
-                "record %s failed: %s", outcome["record_id"], (outcome["error"] or {}).get("hint")
-            )
-        if failed and self.fail_on_error:
-            raise RuntimeError(f"{len(failed)} of {len(outcomes)} writes failed")
-        return outcomes
+                "%s record(s) of %s failed; see intacct_sync.reconciliation_errors (make "
+                "errors): local ids %s", counts.failed, self.object_name,
+                ", ".join(counts.failed_ids[:20]),
+            )  # fmt: skip
+        for outlet in self.outlets:
+            context["outlet_events"][outlet].extra = counts.as_dict()
+        return counts.as_dict()
