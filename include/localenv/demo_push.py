@@ -38,6 +38,15 @@ def _sandbox(base_url: str, path: str, **params: Any) -> dict:
         return json.load(response)
 
 
+def _sandbox_post(base_url: str, path: str, body: dict) -> dict:
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        f"{base_url}/_sandbox/{path}", data=json.dumps(body).encode(), method="POST",
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+        return json.load(response)
+
+
 def reset(connection) -> None:
     """Remove the previous run's demo records, their push history and their errors."""
     owned = (
@@ -82,10 +91,15 @@ def seed(connection, base_url: str) -> None:
     credit note, and with a convenience fee."""
     reset(connection)
     records = LocalRecords(connection)
-    existing = _sandbox(base_url, "records", object="CUSTOMER", query="STATUS = 'T'", limit=1)
+    # Someone creates a customer in Intacct after the last pull; the AR platform enters the
+    # same customer: the push links the two instead of creating a duplicate.
+    [event] = _sandbox_post(base_url, "activity", {"steps": 1, "actions": ["create_customer"]})[
+        "events"
+    ]
+    existing = _sandbox(base_url, "record", object="CUSTOMER", recordno=event["recordno"])
     bakery = records.customer("Demo Bakery", account_number="DEMO-C1", email="ap@bakery.example")
     florist = records.customer("Demo Florist", account_number="DEMO-C2", city="Portland")
-    records.customer(existing["records"][0]["NAME"], account_number="DEMO-C3")  # linked
+    records.customer(existing["NAME"], account_number="DEMO-C3")  # linked
     inv1 = records.document(
         "invoices", bakery, "DEMO-INV-1",
         [Line("250.00", "Ovens service", department_id="SERVICES"),
