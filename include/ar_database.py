@@ -10,17 +10,21 @@ from __future__ import annotations
 import psycopg2
 
 
+def connection_kwargs(conn) -> dict:
+    """psycopg2.connect arguments for an Airflow connection (also used by the LISTEN trigger)."""
+    return {
+        "host": conn.host or "127.0.0.1",
+        "port": conn.port or 5432,
+        "user": conn.login,
+        "password": conn.password,
+        "dbname": conn.schema or "postgres",
+        "application_name": "intacct-sync",
+        **{k: v for k, v in conn.extra_dejson.items() if k in ("sslmode", "connect_timeout")},
+    }
+
+
 def connect(postgres_conn_id: str = "ar_postgres"):
     """A new psycopg2 connection; the caller closes it (contextlib.closing)."""
     from airflow.sdk import BaseHook
 
-    conn = BaseHook.get_connection(postgres_conn_id)
-    return psycopg2.connect(
-        host=conn.host or "127.0.0.1",
-        port=conn.port or 5432,
-        user=conn.login,
-        password=conn.password,
-        dbname=conn.schema or "postgres",
-        application_name="intacct-sync",
-        **{k: v for k, v in conn.extra_dejson.items() if k in ("sslmode", "connect_timeout")},
-    )
+    return psycopg2.connect(**connection_kwargs(BaseHook.get_connection(postgres_conn_id)))

@@ -81,16 +81,11 @@ class PostgresNotifyTrigger(BaseEventTrigger):
         import psycopg2
         from airflow.sdk import BaseHook
 
+        from include.ar_database import connection_kwargs
+
         conn = await BaseHook.aget_connection(self.postgres_conn_id)
-        connection = await asyncio.to_thread(
-            psycopg2.connect,
-            host=conn.host or "127.0.0.1",
-            port=conn.port or 5432,
-            user=conn.login,
-            password=conn.password,
-            dbname=conn.schema or "postgres",
-            application_name="intacct-sync-listen",
-        )
+        kwargs = {**connection_kwargs(conn), "application_name": "intacct-sync-listen"}
+        connection = await asyncio.to_thread(psycopg2.connect, **kwargs)
         connection.autocommit = True
         with connection.cursor() as cursor:
             cursor.execute(f'LISTEN "{self.channel}"')

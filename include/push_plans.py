@@ -1,0 +1,415 @@
+"""What a push sends: the ready local records of each object and the write each needs.
+
+One planner per object holds that object's rules (design.md §2); the payloads come from the
+object's mapping module (`to_intacct`). Planners read only Postgres — what Intacct accepted
+is in `intacct_sync.pushes` — plus, for new customers, Intacct's customers of the same id or
+name, so the plan after a crash or a timeout is the plan before it: same writes, same
+control ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import psycopg2.extras
+
+from include.mapping import NotPushable
+from include.mapping import convenience_fees as fee_mapping
+from include.mapping import customers as customer_mapping
+from include.mapping import payments as payment_mapping
+from include.mapping import sales_documents as document_mapping
+from include.sync_config import SyncConfig
+from include.sync_objects import OBJECTS
+
+
+@dataclass
+class Write:
+    """One planned write of one local record."""
+
+    object: str
+    local_id: int
+    action: str  # create | update | void | apply_credit
+    function: Any  # intacct_sync.hooks.intacct.WriteFunction
+    label: str  # what a person recognises: "invoice INV-1001"
+    part: str = ""  # which application line (apply_credit)
+    digest: str | None = None  # what was sent (customers)
+    link: dict[str, Any] = field(default_factory=dict)  # values the link statement needs
+
+    @property
+    def step(self) -> tuple[int, str, str]:
+        return (self.local_id, self.action, self.part)
+
+
+@dataclass
+class Plan:
+    writes: list[Write] = field(default_factory=list)
+    # Customers that already exist in Intacct: (local id, Intacct RECORDNO, CUSTOMERID, digest)
+    links: list[tuple[int, str, str, str]] = field(default_factory=list)
+    rejected: list[tuple[int, str, NotPushable]] = field(default_factory=list)  # id, label, why
+    waiting: int = 0  # ready, but something they refer to is not in Intacct yet
+
+
+def digest(payload: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _write(action: str, obj: str, record: str, fields: Mapping[str, Any], **kw: Any) -> Any:
+    from intacct_sync.hooks.intacct import WriteFunction
+
+    return WriteFunction(action, obj, record, fields, **kw)
+
+
+def _record(name: str, row: Mapping[str, Any]) -> str:
+    """The record part of a control id: the local id plus its creation time, so a database
+    restored or rebuilt with the same ids never replays another record's control id."""
+    return f"{name}-{row['id']}-{int(row['created_at'].timestamp() * 1000)}"
+
+
+def _today(hook) -> date:
+    """Reversal dates are the company's date, not the worker's."""
+    return datetime.now(hook.company_timezone).date()
+
+
+def _rows(connection, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    with connection.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cursor:
+        cursor.execute(sql, params)
+        return [dict(r) for r in cursor.fetchall()]
+
+
+def _not_ignored(alias: str) -> str:
+    """Records a person chose to ignore are left alone until they retry them."""
+    return (
+        "NOT EXISTS (SELECT 1 FROM intacct_sync.reconciliation_errors e"
+        " WHERE e.object = %(object)s AND e.direction = 'push'"
+        f" AND e.record_id = {alias}.id::text AND e.state = 'ignored')"
+    )
+
+
+def _posted(alias: str, action: str) -> str:
+    return (
+        "EXISTS (SELECT 1 FROM intacct_sync.pushes pushed WHERE pushed.object = %(object)s"
+        f" AND pushed.local_id = {alias}.id AND pushed.action = '{action}')"
+    )
+
+
+# -- planners: one per object -------------------------------------------------------------
+def plan_customers(connection, hook, config: SyncConfig) -> Plan:
+    """New local customers are linked to an existing Intacct customer (same id, account
+    number, then name) or created; linked ones are updated when their data changes."""
+    rows = _rows(
+        connection,
+        "SELECT c.*, (SELECT p.digest FROM intacct_sync.pushes p WHERE p.object = %(object)s"
+        "  AND p.local_id = c.id ORDER BY p.posted_at DESC LIMIT 1) AS last_digest,"
+        " (SELECT count(*) FROM intacct_sync.pushes p WHERE p.object = %(object)s"
+        "  AND p.local_id = c.id) AS posts"
+        f" FROM ar.customers c WHERE c.origin = 'local' AND c.deleted_at IS NULL"
+        f" AND {_not_ignored('c')} ORDER BY c.id",
+        {"object": "customers"},
+    )
+    plan = Plan()
+    new = [r for r in rows if not r["posts"]]
+    matches = _intacct_customers(hook, new)
+    for row in rows:
+        payload = customer_mapping.to_intacct(row)
+        customer_id = payload["CUSTOMERID"]
+        label = f"customer {customer_id} ({row['name']})"
+        sent = digest(payload)
+        if row["posts"]:
+            if sent != row["last_digest"]:
+                plan.writes.append(
+                    Write(
+                        "customers", row["id"], "update",
+                        _write("update", "CUSTOMER", _record("customers", row),
+                               {"RECORDNO": row["intacct_recordno"], **payload},
+                               version=str(row["posts"])),
+                        label, digest=sent, link={"customer_id": customer_id},
+                    )
+                )  # fmt: skip
+            continue
+        found = _match(row, matches)
+        if isinstance(found, NotPushable):
+            plan.rejected.append((row["id"], label, found))
+        elif found is not None:
+            linked = customer_mapping.to_intacct(
+                {**row, "intacct_customer_id": found["CUSTOMERID"]}
+            )
+            plan.links.append((row["id"], found["RECORDNO"], found["CUSTOMERID"], digest(linked)))
+        else:
+            plan.writes.append(
+                Write(
+                    "customers", row["id"], "create",
+                    _write("create", "CUSTOMER", _record("customers", row), payload),
+                    label, digest=sent, link={"customer_id": customer_id},
+                )
+            )  # fmt: skip
+    return plan
+
+
+def _intacct_customers(hook, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Intacct customers that share an id, account number or name with `rows` (batched)."""
+    from intacct_sync import xml_request as rq
+
+    found: list[dict[str, Any]] = []
+    for i in range(0, len(rows), 100):
+        batch = rows[i : i + 100]
+        ids = sorted(
+            {v for r in batch for v in (r["intacct_customer_id"], r["account_number"]) if v}
+        )
+        names = sorted({r["name"] for r in batch})
+        query = rq.Or(rq.in_("NAME", names), *([rq.in_("CUSTOMERID", ids)] if ids else []))
+        found += hook.read_by_query("CUSTOMER", ["RECORDNO", "CUSTOMERID", "NAME"], query)
+    return found
+
+
+def _match(row: Mapping[str, Any], candidates: list[dict[str, Any]]) -> Any:
+    """The one Intacct customer this local customer is (design.md, Customers), None, or
+    NotPushable when several match and a person must choose."""
+    for key, field_name in (
+        (row["intacct_customer_id"], "CUSTOMERID"),
+        (row["account_number"], "CUSTOMERID"),
+        (row["name"].lower(), "NAME"),
+    ):
+        if not key:
+            continue
+        same = [c for c in candidates if str(c.get(field_name) or "").lower() == key.lower()]
+        if len(same) == 1:
+            return same[0]
+        if len(same) > 1:
+            return NotPushable(
+                f"{len(same)} Intacct customers have {field_name} {key!r}",
+                "Set the local customer's intacct_customer_id to the right Intacct customer id,"
+                " then retry.",
+            )
+    return None
+
+
+def _document_planner(name: str, kind: str) -> Callable[..., Plan]:
+    """Invoices (A/R invoice) and credit notes (A/R adjustment): non-draft local documents
+    are posted once; afterwards only a void is posted (reverse_invoice / delete_aradjustment).
+    """
+    obj = OBJECTS[name]
+    intacct_object = obj.push.intacct_object  # type: ignore[union-attr]
+    create = "create_invoice" if kind == "invoice" else "create_aradjustment"
+    void = "reverse_invoice" if kind == "invoice" else "delete_aradjustment"
+
+    def plan(connection, hook, config: SyncConfig) -> Plan:
+        rows = _rows(
+            connection,
+            "SELECT d.*, c.intacct_customer_id AS customer_key,"
+            " c.intacct_recordno IS NOT NULL AS customer_linked,"
+            f" {_posted('d', 'create')} AS created, {_posted('d', 'void')} AS voided"
+            f" FROM {obj.table} d LEFT JOIN ar.customers c ON c.id = d.customer_id"
+            " WHERE d.origin = 'local' AND d.deleted_at IS NULL AND d.state <> 'draft'"
+            f" AND {_not_ignored('d')} AND CASE WHEN d.state = 'void'"
+            f"  THEN {_posted('d', 'create')} AND NOT {_posted('d', 'void')}"
+            f"  ELSE NOT {_posted('d', 'create')} END ORDER BY d.id",
+            {"object": name},
+        )
+        lines = _children(connection, obj.child_table, obj.child_parent_column, rows)
+        result = Plan()
+        for row in rows:
+            label = f"{kind.replace('_', ' ')} {row['number']}"
+            record = _record(name, row)
+            if row["state"] == "void":
+                fields = {"datereversed": _today(hook)} if kind == "invoice" else {}
+                result.writes.append(
+                    Write(
+                        name, row["id"], "void",
+                        _write(void, intacct_object, record, fields, key=str(row["ar_recordno"])),
+                        label,
+                    )
+                )  # fmt: skip
+                continue
+            if not row["customer_linked"]:
+                result.waiting += 1
+                continue
+            try:
+                fields = document_mapping.to_intacct(
+                    kind, row, lines.get(row["id"], []), row["customer_key"],
+                    config.dimensions, config.invoice_glaccountno,
+                )  # fmt: skip
+            except NotPushable as why:
+                result.rejected.append((row["id"], label, why))
+                continue
+            result.writes.append(
+                Write(name, row["id"], "create", _write(create, intacct_object, record, fields),
+                      label)
+            )  # fmt: skip
+        return result
+
+    return plan
+
+
+def _children(connection, table: str | None, parent: str | None, rows: list[dict]) -> dict:
+    if not rows or not table:
+        return {}
+    out: dict[int, list[dict[str, Any]]] = {}
+    for child in _rows(
+        connection,
+        f"SELECT * FROM {table} WHERE {parent} = ANY(%(ids)s) ORDER BY {parent}, line_no",
+        {"ids": [r["id"] for r in rows]},
+    ):
+        out.setdefault(child[parent], []).append(child)
+    return out
+
+
+def plan_payments(connection, hook, config: SyncConfig) -> Plan:
+    """A/R payment for the cash (the fee part applied to the fee invoice, or left as an
+    overpayment), then one apply_arpayment per credit-note application; a void reverses only
+    the A/R payment and leaves a warning about the credit applications."""
+    rows = _rows(
+        connection,
+        "SELECT p.*, c.intacct_customer_id AS customer_key,"
+        " c.intacct_recordno IS NOT NULL AS customer_linked,"
+        f" {_posted('p', 'create')} AS created, {_posted('p', 'void')} AS voided,"
+        " f.id AS fee_id, f.amount AS fee_amount,"
+        " (SELECT x.intacct_key FROM intacct_sync.pushes x WHERE x.object = 'convenience_fees'"
+        "  AND x.local_id = f.id AND x.action = 'create') AS fee_invoice_key"
+        " FROM ar.payments p LEFT JOIN ar.customers c ON c.id = p.customer_id"
+        " LEFT JOIN ar.convenience_fees f ON f.payment_id = p.id"
+        " WHERE p.origin = 'local' AND p.deleted_at IS NULL AND p.state <> 'draft'"
+        f" AND {_not_ignored('p')} AND NOT {_posted('p', 'void')} ORDER BY p.id",
+        {"object": "payments"},
+    )
+    applications = _rows(
+        connection,
+        "SELECT a.*, i.ar_recordno AS invoice_key, n.ar_recordno AS credit_key,"
+        " n.number AS credit_number, EXISTS (SELECT 1 FROM intacct_sync.pushes x"
+        "  WHERE x.object = 'payments' AND x.local_id = a.payment_id"
+        "  AND x.action = 'apply_credit' AND x.part = a.line_no::text) AS applied"
+        " FROM ar.payment_applications a LEFT JOIN ar.invoices i ON i.id = a.invoice_id"
+        " LEFT JOIN ar.credit_notes n ON n.id = a.credit_note_id"
+        " WHERE a.payment_id = ANY(%(ids)s) ORDER BY a.payment_id, a.line_no",
+        {"ids": [r["id"] for r in rows]},
+    )
+    by_payment: dict[int, list[dict[str, Any]]] = {}
+    for app in applications:
+        by_payment.setdefault(app["payment_id"], []).append(app)
+    plan = Plan()
+    write_on = config.convenience_fee_mode == "write_on"
+    for row in rows:
+        apps = by_payment.get(row["id"], [])
+        reference = payment_mapping.reference(row)
+        label = f"payment {reference}"
+        record = _record("payments", row)
+        if row["state"] == "void":
+            if row["created"]:
+                credits = [a["credit_number"] for a in apps if a["applied"]]
+                plan.writes.append(
+                    Write(
+                        "payments", row["id"], "void",
+                        _write("reverse_arpayment", "ARPYMT", record,
+                               {"datereversed": _today(hook)}, key=str(row["intacct_recordno"])),
+                        label, link={"warning": _void_warning(credits)},
+                    )
+                )  # fmt: skip
+            continue
+        cash = [a for a in apps if Decimal(a["amount"]) > 0]
+        credits = [a for a in apps if Decimal(a["credit_amount"]) > 0]
+        fee = Decimal(row["fee_amount"] or 0)
+        ready = (
+            row["customer_linked"]
+            and all(a["invoice_key"] for a in apps)
+            and all(a["credit_key"] for a in credits)
+            and not (fee and write_on and not row["fee_invoice_key"])
+        )
+        if not ready:
+            plan.waiting += 1
+            continue
+        if not row["created"] and Decimal(row["amount"]) > 0:
+            items = [(str(a["invoice_key"]), Decimal(a["amount"])) for a in cash]
+            if fee and write_on:
+                items.append((str(row["fee_invoice_key"]), fee))
+            try:
+                fields = payment_mapping.to_intacct(
+                    row, row["customer_key"], items,
+                    row["bank_account"] or config.undeposited_funds_account,
+                    config.overpayment_dimensions,
+                )  # fmt: skip
+            except NotPushable as why:
+                plan.rejected.append((row["id"], label, why))
+                continue
+            plan.writes.append(
+                Write("payments", row["id"], "create",
+                      _write("create_arpayment", "ARPYMT", record, fields), label)
+            )  # fmt: skip
+            continue  # its credit notes are applied once the payment is in Intacct
+        for app in credits:
+            if app["applied"]:
+                continue
+            fields = payment_mapping.credit_application(
+                row, str(app["credit_key"]), str(app["invoice_key"]),
+                Decimal(app["credit_amount"]), f"credit note {app['credit_number']}",
+            )  # fmt: skip
+            plan.writes.append(
+                Write(
+                    "payments", row["id"], "apply_credit",
+                    _write("apply_arpayment", "ARPYMT", f"{record}-line-{app['line_no']}",
+                           fields),
+                    f"{label}, credit note {app['credit_number']}", part=str(app["line_no"]),
+                )
+            )  # fmt: skip
+    return plan
+
+
+def _void_warning(credit_numbers: list[str]) -> str | None:
+    if not credit_numbers:
+        return None
+    return (
+        "Voided: the A/R payment was reversed in Intacct, but the credit applications of "
+        f"credit note(s) {', '.join(credit_numbers)} were not; reverse them by hand in Intacct."
+    )
+
+
+def plan_convenience_fees(connection, hook, config: SyncConfig) -> Plan:
+    """write_on: one convenience-fee A/R invoice per fee of a ready local payment (the
+    payment then applies the fee part to it); write_off: nothing (an overpayment)."""
+    plan = Plan()
+    if config.convenience_fee_mode != "write_on":
+        return plan
+    rows = _rows(
+        connection,
+        "SELECT f.*, p.payment_date, p.reference, p.id AS payment_id,"
+        " c.intacct_customer_id AS customer_key,"
+        " c.intacct_recordno IS NOT NULL AS customer_linked"
+        " FROM ar.convenience_fees f JOIN ar.payments p ON p.id = f.payment_id"
+        " LEFT JOIN ar.customers c ON c.id = p.customer_id"
+        " WHERE p.origin = 'local' AND p.deleted_at IS NULL"
+        " AND p.state NOT IN ('draft', 'void')"
+        f" AND {_not_ignored('f')} AND NOT {_posted('f', 'create')} ORDER BY f.id",
+        {"object": "convenience_fees"},
+    )
+    line = config.convenience_fee_line
+    for row in rows:
+        if not row["customer_linked"]:
+            plan.waiting += 1
+            continue
+        payment = {"id": row["payment_id"], "payment_date": row["payment_date"],
+                   "reference": row["reference"]}  # fmt: skip
+        fields = fee_mapping.to_intacct(
+            row, payment, row["customer_key"], line,
+            line.get("glaccountno") or config.invoice_glaccountno,
+        )  # fmt: skip
+        plan.writes.append(
+            Write(
+                "convenience_fees", row["id"], "create",
+                _write("create_invoice", "ARINVOICE", _record("convenience_fees", row), fields),
+                f"convenience fee {fee_mapping.invoice_number(row)}",
+            )
+        )  # fmt: skip
+    return plan
+
+
+PLANNERS: dict[str, Callable[..., Plan]] = {
+    "customers": plan_customers,
+    "invoices": _document_planner("invoices", "invoice"),
+    "credit_notes": _document_planner("credit_notes", "credit_note"),
+    "payments": plan_payments,
+    "convenience_fees": plan_convenience_fees,
+}
