@@ -432,13 +432,60 @@ def test_already_recorded_replay_is_success_and_key_is_looked_up(scripted_hook):
         [
             Scripted(body=X.session()),
             Scripted(body=_write_response((f.control_id, "failure", already))),
-            Scripted(body=X.page([{"RECORDNO": "555"}], obj="arinvoice")),
+            Scripted(
+                body=X.page(
+                    [{"RECORDNO": "555", "RECORDID": "INV-9", "CUSTOMERID": "C1"}],
+                    obj="arinvoice",
+                )
+            ),
         ]
     )
     [result] = hook.write_batch([f])
     assert result.ok and result.already_recorded and result.key == "555"
     query = bodies(adapter)[2].findtext(".//readByQuery/query")
-    assert query == "(RECORDID = 'INV-9' AND CUSTOMERID = 'C1')"
+    assert query == "(RECORDID IN ('INV-9') AND CUSTOMERID IN ('C1'))"
+
+
+def test_a_replayed_batch_finds_its_keys_in_one_query_and_flags_a_deleted_record(
+    scripted_hook,
+):
+    fs = [
+        WriteFunction("create_invoice", "ARINVOICE", f"inv-{n}",
+                      {"customerid": "C1", "invoiceno": f"INV-{n}"})
+        for n in (1, 2, 3)
+    ]  # fmt: skip
+
+    def already(f: WriteFunction) -> tuple[str, str, str]:
+        return (
+            f.control_id,
+            "failure",
+            "<errormessage><error><errorno>XL03000000</errorno><description></description>"
+            "<description2>A successful transaction has already been recorded with the "
+            f"control id {f.control_id}</description2><correction></correction></error>"
+            "</errormessage>",
+        )
+
+    hook, adapter = scripted_hook(
+        [
+            Scripted(body=X.session()),
+            Scripted(body=_write_response(*(already(f) for f in fs))),
+            Scripted(
+                body=X.page(
+                    [
+                        {"RECORDNO": "701", "RECORDID": "INV-1", "CUSTOMERID": "C1"},
+                        {"RECORDNO": "703", "RECORDID": "INV-3", "CUSTOMERID": "C1"},
+                    ],
+                    obj="arinvoice",
+                )
+            ),
+        ]
+    )
+    results = hook.write_batch(fs)
+    assert [(r.ok, r.key) for r in results] == [(True, "701"), (False, None), (True, "703")]
+    assert isinstance(results[1].error, E.IntacctRecordNotFoundError)
+    assert len(bodies(adapter)) == 3  # session, the writes, one lookup for all three
+    query = bodies(adapter)[2].findtext(".//readByQuery/query")
+    assert query == "(RECORDID IN ('INV-1','INV-2','INV-3') AND CUSTOMERID IN ('C1'))"
 
 
 def test_only_the_transiently_failed_function_is_resent(scripted_hook):

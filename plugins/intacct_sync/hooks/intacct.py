@@ -975,7 +975,9 @@ class IntacctHook(HttpHook):
         size = len(functions) if transaction else max(1, self.functions_per_request)
         for i in range(0, len(functions), size):
             by_id.update(self._write_chunk(functions[i:i + size], transaction))
-        return [by_id[f.control_id] for f in functions]
+        results = [by_id[f.control_id] for f in functions]
+        self._recover_keys(results)
+        return results
 
     def _write_chunk(self, chunk: Sequence[WriteFunction],
                      transaction: bool) -> dict[str, WriteResult]:
@@ -1040,37 +1042,47 @@ class IntacctHook(HttpHook):
         return WriteResult(f, result.status or "failure", error=err)
 
     def _already_recorded(self, f: WriteFunction) -> WriteResult:
-        """A replay Intacct refused as done: success with the key, unless the record the
-        first attempt created can no longer be found (deleted in Intacct since)."""
-        key, found = self._recover_key(f)
-        if found == 0:
-            return WriteResult(f, "failure", error=IntacctRecordNotFoundError(
-                f"{f.control_id} was already recorded by Intacct, but the record it created "
-                "no longer exists (deleted in Intacct?); resend with a new control id",
-                control_id=f.control_id, retryable=False))
-        self.log.info("Write %s was already recorded by Intacct (replay); key %s",
-                      f.control_id, key)
+        """A replay Intacct refused as done: a success. Its key is known (updates, deletes,
+        keyed functions) or looked up afterwards, with its batch (:meth:`_recover_keys`)."""
+        key = None
+        if f.action in ("update", "delete") or (f.key and f.action != "apply_arpayment"):
+            key = f.key or _str_or_none(f.fields.get("RECORDNO"))
+        self.log.info("Write %s was already recorded by Intacct (replay)", f.control_id)
         return WriteResult(f, "success", key=key, already_recorded=True)
 
-    def _recover_key(self, f: WriteFunction) -> tuple[str | None, int | None]:
-        """(key, records found by the lookup; None when no lookup was possible)."""
-        if f.action in ("update", "delete") or (f.key and f.action != "apply_arpayment"):
-            return f.key or _str_or_none(f.fields.get("RECORDNO")), None
-        lookup = f.recovery_lookup()
-        if lookup is None:
-            return None, None
-        obj, values = lookup
-        try:
-            filter_ = rq.And(*(rq.eq(k, v) for k, v in values.items()))
-            found = list(self.read_by_query(obj, ["RECORDNO"], filter_, page_size=2))
-        except IntacctError as exc:
-            self.log.warning("Could not look up the key of %s: %s", f.control_id, exc)
-            return None, None
-        if len(found) != 1:
-            self.log.warning("Lookup of %s in %s found %d records", f.control_id, obj,
-                             len(found))
-            return None, len(found)
-        return _str_or_none(found[0].get("RECORDNO")), 1
+    def _recover_keys(self, results: Iterable[WriteResult]) -> None:
+        """Find the keys of replayed creates again: one query per object and lookup shape
+        for up to 100 writes, not one per write (a dropped answer replays a whole request).
+        A write whose record can no longer be found (deleted in Intacct since) fails."""
+        groups: dict[tuple[str, tuple[str, ...]], list[tuple[WriteResult, dict]]] = {}
+        for r in results:
+            lookup = r.function.recovery_lookup() if r.already_recorded and not r.key else None
+            if lookup:
+                groups.setdefault((lookup[0], tuple(lookup[1])), []).append((r, lookup[1]))
+        for (obj, names), items in groups.items():
+            for i in range(0, len(items), READ_MAX_KEYS):
+                part = items[i:i + READ_MAX_KEYS]
+                filter_ = rq.And(*(rq.in_(n, sorted({str(v[n]) for _, v in part}))
+                                   for n in names))
+                try:
+                    found = list(self.read_by_query(obj, ["RECORDNO", *names], filter_))
+                except IntacctError as exc:
+                    self.log.warning("Could not look up the keys of %d replayed writes: %s",
+                                     len(part), exc)
+                    continue
+                for r, values in part:
+                    same = [x for x in found
+                            if all(str(x.get(n)) == str(values[n]) for n in names)]
+                    if len(same) == 1:
+                        r.key = _str_or_none(same[0].get("RECORDNO"))
+                    elif not same:
+                        r.status, r.error = "failure", IntacctRecordNotFoundError(
+                            f"{r.control_id} was already recorded by Intacct, but the record it "
+                            "created no longer exists (deleted in Intacct?); resend with a new "
+                            "control id", control_id=r.control_id, retryable=False)
+                    else:
+                        self.log.warning("Lookup of %s in %s found %d records", r.control_id,
+                                         obj, len(same))
 
     def _write_one(self, f: WriteFunction) -> WriteResult:
         return self.write_batch([f])[0]
