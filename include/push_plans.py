@@ -274,7 +274,14 @@ def plan_payments(connection, hook, config: SyncConfig) -> Plan:
         " FROM ar.payments p LEFT JOIN ar.customers c ON c.id = p.customer_id"
         " LEFT JOIN ar.convenience_fees f ON f.payment_id = p.id"
         " WHERE p.origin = 'local' AND p.deleted_at IS NULL AND p.state <> 'draft'"
-        f" AND {_not_ignored('p')} AND NOT {_posted('p', 'void')} ORDER BY p.id",
+        f" AND {_not_ignored('p')} AND NOT {_posted('p', 'void')}"
+        # Only what still needs a write: a void, the payment itself, or a credit application
+        # (so the push does not reread every payment it ever posted).
+        f" AND (p.state = 'void' OR (p.amount > 0 AND NOT {_posted('p', 'create')})"
+        "  OR EXISTS (SELECT 1 FROM ar.payment_applications a WHERE a.payment_id = p.id"
+        "   AND a.credit_amount > 0 AND NOT EXISTS (SELECT 1 FROM intacct_sync.pushes x"
+        "    WHERE x.object = 'payments' AND x.local_id = p.id AND x.action = 'apply_credit'"
+        "    AND x.part = a.line_no::text))) ORDER BY p.id",
         {"object": "payments"},
     )
     applications = _rows(
