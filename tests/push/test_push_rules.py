@@ -274,3 +274,15 @@ def test_convenience_fees_by_configuration(mode, records, push, writes, clean_ar
         assert pay["payload"]["overpaydeptid"] == "MKTG"
         assert Decimal(paid["OVERPAYMENTAMOUNT"]) == Decimal("6.00")
         assert paid["OVERPAYMENTDEPARTMENTID"] == "MKTG"
+
+
+def test_a_payment_made_only_of_a_credit_note_is_just_the_application(records, push, writes):
+    customer = _linked_customer(records, push)
+    invoice = records.document("invoices", customer, "LOC-5001", [Line("30.00")])
+    credit = records.document("credit_notes", customer, "CN-LOC-5", [Line("30.00")])
+    assert push("invoices").posted == push("credit_notes").posted == 1
+    writes()
+    records.payment(customer, "0", [Application(invoice, "0", credit, "30.00")])
+    assert push("payments").posted == 1
+    assert [w["function"] for w in writes()] == ["apply_arpayment"]
+    assert push("payments").posted == 0 and writes() == []
