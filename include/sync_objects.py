@@ -53,6 +53,9 @@ class SyncObject:
     balance_field: str | None = None  # what open_items_only filters on (> 0)
     push: Push | None = None
     pulled: bool = True  # convenience fees are push-only
+    # The tie-out's amount: the Intacct field and the AR column that hold the record's total.
+    total_field: str | None = None
+    total_column: str | None = None
 
     @property
     def dag_id(self) -> str:
@@ -142,6 +145,8 @@ OBJECTS: dict[str, SyncObject] = {
             history_field="WHENCREATED",
             history_options=("open_items_only", "include_payments"),
             balance_field="TRX_TOTALDUE",
+            total_field="TRX_TOTAL",
+            total_column="total",
             description="Order Entry sales invoices (SODOCUMENT 'Sales Invoice') with lines.",
             children=_SO_LINES,
             push=Push("ARINVOICE", after=("customers",)),
@@ -158,6 +163,8 @@ OBJECTS: dict[str, SyncObject] = {
             history_field="WHENCREATED",
             history_options=("open_items_only", "include_payments"),
             balance_field="TRX_TOTALDUE",
+            total_field="TRX_TOTAL",
+            total_column="total",
             description="Order Entry sales returns (SODOCUMENT 'Sales Return') with lines.",
             children=_SO_LINES,
             push=Push("ARADJUSTMENT", after=("customers",)),
@@ -184,6 +191,8 @@ OBJECTS: dict[str, SyncObject] = {
             child_table="ar.payment_applications",
             child_parent_column="payment_id",
             history_field="RECEIPTDATE",
+            total_field="TRX_TOTALENTERED",
+            total_column="amount",
             description="A/R payments (ARPYMT) with their applications to invoices and credits.",
             push=Push(
                 "ARPYMT", after=("customers", "invoices", "credit_notes", "convenience_fees")

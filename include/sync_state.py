@@ -83,6 +83,8 @@ def record_success(
             "  updated_at = now()",
             {"obj": obj, "start": start, "end": end, "run_id": run_id, "counts": Json(counts)},
         )
+        _log_run(cursor, obj, "pull", run_id, counts.get("inserted", 0) + counts.get("updated", 0),
+                 counts)  # fmt: skip
 
 
 def record_push(connection, obj: str, run_id: str, counts: dict[str, Any]) -> None:
@@ -96,3 +98,13 @@ def record_push(connection, obj: str, run_id: str, counts: dict[str, Any]) -> No
             " updated_at = now()",
             (obj, run_id, Json(counts)),
         )
+        _log_run(cursor, obj, "push", run_id, counts.get("posted", 0), counts)
+
+
+def _log_run(cursor, obj: str, direction: str, run_id: str, records: int, counts: dict) -> None:
+    """One row per finished run: the monitoring page's last 24 h and per-hour chart."""
+    cursor.execute(
+        "INSERT INTO intacct_sync.sync_runs (object, direction, run_id, records, counts)"
+        " VALUES (%s, %s, %s, %s, %s)",
+        (obj, direction, run_id, records, Json(counts)),
+    )

@@ -24,7 +24,7 @@ from include.localenv.airflow_env import (
     admin_password,
     airflow_env,
 )
-from include.localenv.postgres import PostgresServer, SetupError, port_is_free
+from include.localenv.postgres import PostgresServer, SetupError, ensure_chromium, port_is_free
 
 UI_PORT = 8080
 SANDBOX_PORT = 18931
@@ -94,6 +94,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         migrate(env)
         env["INTACCT_SYNC_TEST_PG_ADMIN_DSN"] = pg.dsn("postgres")
         env["INTACCT_SYNC_PG_PORT"] = str(pg.port)
+        env["INTACCT_SYNC_CHROMIUM"] = ensure_chromium()
         command = [sys.executable, "-m", "pytest", *args.pytest_args]
         print("test:", " ".join(command[2:]), flush=True)
         return subprocess.run(command, env=env, cwd=PROJECT_ROOT).returncode

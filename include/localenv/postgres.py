@@ -101,16 +101,42 @@ def ensure_binaries(
             "its bin directory, then run make again."
         )
     print("postgres: PostgreSQL 15 binaries missing; installing Debian's postgresql-15 ...")
+    apt_install(apt, f"postgresql-{PG_MAJOR}")
+    found = find_bin_dir(default_search_dirs())
+    if not found:
+        raise SetupError("postgresql-15 was installed but initdb/pg_ctl are still not found.")
+    return found
+
+
+def apt_install(apt: str, *packages: str) -> None:
+    """`apt-get update` and `apt-get install` of Debian packages (root only), or SetupError."""
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in ([apt, "update", "-q"], [apt, "install", "-y", "-q", f"postgresql-{PG_MAJOR}"]):
+    for command in ([apt, "update", "-q"], [apt, "install", "-y", "-q", *packages]):
         result = subprocess.run(command, env=env, capture_output=True, text=True)
         if result.returncode != 0:
             raise SetupError(
                 f"`{' '.join(command)}` failed (exit {result.returncode}):\n{result.stderr[-2000:]}"
             )
-    found = find_bin_dir(default_search_dirs())
+
+
+def ensure_chromium() -> str:
+    """Debian's headless-capable chromium for the browser tests (Playwright drives it; its
+    own browser download is not reachable everywhere). Installed when missing."""
+    found = shutil.which("chromium")
+    if found:
+        return found
+    apt = shutil.which("apt-get")
+    if not apt or os.geteuid() != 0:
+        raise SetupError(
+            "chromium is needed by the browser tests and cannot be installed here "
+            f"({'apt-get is unavailable' if not apt else 'installing needs root'}): "
+            "apt-get install chromium, then run make again."
+        )
+    print("test: chromium missing; installing Debian's chromium ...")
+    apt_install(apt, "chromium")
+    found = shutil.which("chromium")
     if not found:
-        raise SetupError("postgresql-15 was installed but initdb/pg_ctl are still not found.")
+        raise SetupError("chromium was installed but is not on PATH.")
     return found
 
 
