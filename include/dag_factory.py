@@ -143,6 +143,21 @@ def _history_request(obj: SyncObject, context) -> HistoryRequest | None:
     )
 
 
+def _alert_if_behind(connection, name: str, limit_hours: float, context) -> None:
+    """Tell someone (the alerts webhook) when the last successful pull is too old."""
+    from intacct_sync.notifiers import SyncAlertNotifier
+
+    from include.sync_state import hours_since_success
+
+    hours = hours_since_success(connection, name)
+    if hours is not None and hours > limit_hours:
+        SyncAlertNotifier(
+            kind="behind",
+            text=f"intacct-sync: the {name} pull is {hours:.1f} h behind (last success "
+            f"{hours:.1f} h ago; alert_after_hours is {limit_hours:g})",
+        ).notify(context)
+
+
 def _run_key(context) -> str:
     """A history run's checkpoint key: run ids are unique only within one DAG."""
     return f"{context['dag'].dag_id}/{context['run_id']}"
@@ -204,6 +219,7 @@ def _doc(obj: SyncObject, asset: Asset) -> str:
 def sync_dag(name: str):
     """The DAG of registry object `name`: hourly pull and push, event-driven push."""
     from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+    from intacct_sync.notifiers import SyncAlertNotifier
     from intacct_sync.operators.extract import IntacctExtractOperator
     from intacct_sync.operators.push import IntacctPushOperator
 
@@ -226,6 +242,8 @@ def sync_dag(name: str):
         doc_md=_doc(obj, asset),
         default_args={
             "owner": "data-platform",
+            # After a task's last retry: the alerts webhook (plugins/intacct_sync/notifiers.py).
+            "on_failure_callback": SyncAlertNotifier(),
             "retries": 3,
             "retry_delay": timedelta(minutes=1),
             "retry_exponential_backoff": True,
@@ -264,6 +282,8 @@ def sync_dag(name: str):
                 )
             with closing(connect(POSTGRES_CONN_ID)) as connection:
                 schema.migrate(connection)
+                if "window" in paths:
+                    _alert_if_behind(connection, name, config.alert_after_hours, context)
             return paths
 
         planned = plan()

@@ -39,6 +39,8 @@ class SyncConfig:
     invoice_glaccountno: str = "4000"
     # Where pushed payments without a bank account of their own are deposited.
     undeposited_funds_account: str = "1050"
+    # Alert (plugins/intacct_sync/notifiers.py) when a pull's last success is older than this.
+    alert_after_hours: float = 3.0
 
 
 def _where(key: str) -> str:
@@ -143,6 +145,14 @@ def parse(value: object) -> SyncConfig:
         undeposited_funds_account=_text(
             "undeposited_funds_account",
             value.get("undeposited_funds_account", SyncConfig.undeposited_funds_account),
+        ),
+        alert_after_hours=float(
+            _number(
+                "alert_after_hours",
+                value.get("alert_after_hours", SyncConfig.alert_after_hours),
+                1,
+                "the hourly pull needs an hour before it can be behind",
+            )
         ),
     )
 

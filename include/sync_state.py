@@ -87,6 +87,18 @@ def record_success(
                  counts)  # fmt: skip
 
 
+def hours_since_success(connection, obj: str) -> float | None:
+    """Hours since the object's last successful pull (None: never synced yet)."""
+    with connection, connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT extract(epoch FROM now() - last_success_at) / 3600"
+            " FROM intacct_sync.sync_state WHERE object = %s AND direction = 'pull'",
+            (obj,),
+        )
+        row = cursor.fetchone()
+    return float(row[0]) if row and row[0] is not None else None
+
+
 def record_push(connection, obj: str, run_id: str, counts: dict[str, Any]) -> None:
     """Record a finished push (the time of the last successful sync, per direction)."""
     with connection, connection.cursor() as cursor:

@@ -28,7 +28,7 @@ def test_the_shipped_configuration_is_valid_and_missing_means_defaults():
     [
         ('{"lookback_minutes": 30}', "lookback_minutes=30 is below 60: late-committing"),
         ('{"keyset_comparison_hours": 0}', "keyset_comparison_hours=0 is below 1"),
-        ('{"lookback": 90}', "has no key lookback; known: convenience_fee_line"),
+        ('{"lookback": 90}', "has no key lookback; known: alert_after_hours, convenience_fee_line"),
         ('{"pull": {"invoice": false}}', "pull has no object invoice; known: customers"),
         ('{"push": {"payments": "no"}}', "push.payments='no' must be true or false"),
         ('{"convenience_fee_mode": "on"}', "convenience_fee_mode='on': choose write_on or"),
@@ -37,13 +37,14 @@ def test_the_shipped_configuration_is_valid_and_missing_means_defaults():
         ('{"lookback_minutes": "60"}', "lookback_minutes='60' must be a number"),
         ('{"invoice_glaccountno": ""}', "invoice_glaccountno='' must be a non-empty text"),
         ('{"undeposited_funds_account": 1050}', "undeposited_funds_account=1050 must be a non"),
+        ('{"alert_after_hours": 0.5}', "alert_after_hours=0.5 is below 1: the hourly pull"),
         ("{not json", "intacct_sync_config is not valid JSON"),
         ("[1, 2]", "intacct_sync_config must be a JSON object"),
     ],
     ids=[
         "short-overlap", "keyset-zero", "unknown-key", "unknown-object", "flag-not-bool",
         "fee-mode", "unknown-dimension", "dimension-not-text", "number-as-text", "empty-gl",
-        "account-not-text", "not-json",
+        "account-not-text", "alert-too-soon", "not-json",
         "not-object",
     ],
 )  # fmt: skip
