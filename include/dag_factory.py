@@ -269,7 +269,8 @@ def sync_dag(name: str):
                 request = _history_request(obj, context) if obj.pulled else None
             except (HistoryRangeError, sync_config.SyncConfigError) as refused:
                 raise AirflowFailException(f"{obj.dag_id}: {refused}") from refused
-            run_type = str(getattr(context["dag_run"].run_type, "value", ""))
+            kind = context["dag_run"].run_type
+            run_type = str(getattr(kind, "value", kind))
             pull_on = obj.pulled and config.pull[name] and run_type != "asset_triggered"
             push_on = obj.push is not None and config.push[name]
             paths = ["chunks"] if request else ["window"] * pull_on + ["push"] * push_on

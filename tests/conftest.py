@@ -124,7 +124,7 @@ def clean_ar(ar_connection):
             "TRUNCATE ar.customers, ar.invoices, ar.invoice_lines, ar.credit_notes,"
             " ar.credit_note_lines, ar.payments, ar.payment_applications, ar.convenience_fees,"
             " intacct_sync.sync_state, intacct_sync.reconciliation_errors,"
-            " intacct_sync.skipped_records, intacct_sync.history_chunks, intacct_sync.pushes"
-            " CASCADE"
+            " intacct_sync.skipped_records, intacct_sync.history_chunks, intacct_sync.pushes,"
+            " intacct_sync.sync_runs, intacct_sync.tieouts CASCADE"
         )
     return ar_connection

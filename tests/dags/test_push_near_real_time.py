@@ -78,6 +78,13 @@ def test_a_newly_ready_invoice_is_posted_within_a_minute(intacct_connection, cle
             assert invoice["RECORDID"] == "RT-1001"
             new_runs = [r for r in airflow.dag_runs(DAG_ID) if r["dag_run_id"] not in before]
             assert {r["run_type"] for r in new_runs} == {"asset_triggered"}
+            # An event-driven run only pushes: the pull path is skipped.
+            ids = [r["dag_run_id"] for r in new_runs]
+            airflow.wait_for_runs(DAG_ID, ids, timeout=180)
+            for run_id in ids:
+                path = f"/api/v2/dags/{DAG_ID}/dagRuns/{quote(run_id, safe='')}/taskInstances"
+                states = {t["task_id"]: t["state"] for t in airflow.get(path)["task_instances"]}
+                assert (states["push"], states["window"]) == ("success", "skipped"), states
         finally:
             _clean_up(airflow, before, was_paused)
 
