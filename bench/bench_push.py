@@ -11,10 +11,8 @@ Prints per variant: records posted, seconds, records/s and gateway calls.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
-import urllib.request
 from contextlib import closing
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from bench_pull import ROOT, database, sandbox  # noqa: E402
 sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 import psycopg2  # noqa: E402
 
+from include.localenv import sandbox_api  # noqa: E402
 from include.localenv.airflow_env import LOCAL  # noqa: E402
 from include.localenv.local_records import Line, LocalRecords  # noqa: E402
 from include.localenv.postgres import PostgresServer  # noqa: E402
@@ -31,14 +30,6 @@ from include.push import push_object  # noqa: E402
 from include.sync_config import parse  # noqa: E402
 
 CUSTOMERS = 50
-
-
-def _faults(base_url: str, body: dict) -> None:
-    request = urllib.request.Request(  # noqa: S310 - loopback
-        f"{base_url}/_sandbox/faults", data=json.dumps(body).encode(), method="POST",
-        headers={"Content-Type": "application/json"},
-    )  # fmt: skip
-    urllib.request.urlopen(request, timeout=30).close()  # noqa: S310
 
 
 def variant(pg: PostgresServer, base_url: str, label: str, invoices: int, per_request: int,
@@ -80,7 +71,7 @@ def main() -> int:
         print(f"{'variant':<34}{'posted':>8}{'seconds':>10}{'records/s':>12}{'calls':>8}")
         variant(pg, base_url, "push (50 functions per request)", args.invoices, 50, "A")
         variant(pg, base_url, "one request per record", args.invoices, 1, "B")
-        _faults(base_url, {"drop_response": {"probability": 0.1},
+        sandbox_api.post(base_url, "faults", {"drop_response": {"probability": 0.1},
                            "http_524": {"probability": 0.1}})  # fmt: skip
         variant(pg, base_url, "push, 10 % dropped + 10 % 524", args.invoices, 50, "C")
     return 0

@@ -153,8 +153,8 @@ def _alert_if_behind(connection, name: str, limit_hours: float, context) -> None
     if hours is not None and hours > limit_hours:
         SyncAlertNotifier(
             kind="behind",
-            text=f"intacct-sync: the {name} pull is {hours:.1f} h behind (last success "
-            f"{hours:.1f} h ago; alert_after_hours is {limit_hours:g})",
+            text=f"intacct-sync: the {name} pull is {hours:.1f} h behind (no successful pull "
+            f"since; alert_after_hours is {limit_hours:g})",
         ).notify(context)
 
 
@@ -271,11 +271,12 @@ def sync_dag(name: str):
                 raise AirflowFailException(f"{obj.dag_id}: {refused}") from refused
             kind = context["dag_run"].run_type
             run_type = str(getattr(kind, "value", kind))
-            pull_on = obj.pulled and config.pull[name] and run_type != "asset_triggered"
-            push_on = obj.push is not None and config.push[name]
-            paths = ["chunks"] if request else ["window"] * pull_on + ["push"] * push_on
-            if request and not config.pull[name]:
-                paths = []
+            if request:  # an initial data sync only pulls
+                paths = ["chunks"] if config.pull[name] else []
+            else:
+                pull_on = obj.pulled and config.pull[name] and run_type != "asset_triggered"
+                push_on = obj.push is not None and config.push[name]
+                paths = ["window"] * pull_on + ["push"] * push_on
             if not paths:
                 raise AirflowSkipException(
                     f"nothing to do: {name} is off for this run (pull.{name} / push.{name} in "

@@ -1,5 +1,6 @@
 """What the "Intacct Sync" page shows, read from the sync's own bookkeeping in Postgres:
-status per object and direction, records per hour, reconciliation errors, tie-outs.
+status per object and direction with its stored tie-out, and records per hour (the errors
+list is include/reconciliation.py's).
 
 Plain functions over a psycopg2 connection returning JSON-ready data, so the page, its API
 and the tests read the same figures.
@@ -88,25 +89,3 @@ def per_hour(connection, now: datetime, hours: int = 72) -> list[dict[str, Any]]
             (now, hours - 1, now),
         )
     ]
-
-
-def errors(
-    connection,
-    *,
-    object_name: str | None = None,
-    states: tuple[str, ...] = ACTIVE_ERRORS,
-    errorno: str | None = None,
-    limit: int = 500,
-) -> list[dict[str, Any]]:
-    rows = _rows(
-        connection,
-        "SELECT id, object, direction, record_id, error_numbers, message, hint, attempts, state,"
-        " first_seen_at, last_seen_at FROM intacct_sync.reconciliation_errors"
-        " WHERE state = ANY(%s) AND (%s::text IS NULL OR object = %s)"
-        " AND (%s::text IS NULL OR %s = ANY(error_numbers))"
-        " ORDER BY last_seen_at DESC, id LIMIT %s",
-        (list(states), object_name, object_name, errorno, errorno, limit),
-    )
-    for r in rows:
-        r["first_seen_at"], r["last_seen_at"] = _iso(r["first_seen_at"]), _iso(r["last_seen_at"])
-    return rows

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import psycopg2
@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "intacct_push"
 BATCH = 200  # records per write_batch call (the hook sends 50 functions per request)
-# A credit note is applied after its payment posted: a push makes at most this many passes.
+# Plans that ask for a follow-up (credit notes after their payment) are planned again, at most
+# this many times in one push.
 MAX_PASSES = 3
 _LOCK_BASE = 7_420_200  # + object index: "intacct-sync push of <object>"
 
@@ -47,13 +48,8 @@ class PushCounts:
     failed_ids: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "posted": self.posted,
-            "linked": self.linked,
-            "replayed": self.replayed,
-            "failed": self.failed,
-            "waiting": self.waiting,
-        }
+        """The counts for XCom, asset events and sync_state (not the ids)."""
+        return {k: v for k, v in asdict(self).items() if k != "failed_ids"}
 
 
 # What a successful write changes on the local record (the key link), same transaction.
@@ -109,8 +105,10 @@ def push_object(hook, connection, name: str, config: SyncConfig) -> PushCounts:
             for i in range(0, len(writes), BATCH):
                 batch = writes[i : i + BATCH]
                 results = hook.write_batch([w.function for w in batch])
-                failed = _commit(connection, name, batch, results, counts)
+                failed = _commit(connection, batch, results, counts)
                 done.update(w.step for w in failed)
+            if not plan.follow_up:
+                break
     if counts.posted or counts.linked:
         _wake(connection, dependents(name))
     log.info("push %s: %s", name, counts.as_dict())
@@ -140,7 +138,7 @@ def _link_customers(connection, links: list, counts: PushCounts) -> None:
                str(recordno), counts)  # fmt: skip
 
 
-def _commit(connection, name: str, batch: list[Write], results: list, counts: PushCounts):
+def _commit(connection, batch: list[Write], results: list, counts: PushCounts) -> list[Write]:
     """Record each result; returns the writes that failed."""
     failed = []
     for write, result in zip(batch, results, strict=True):

@@ -53,6 +53,9 @@ class Plan:
     links: list[tuple[int, str, str, str]] = field(default_factory=list)
     rejected: list[tuple[int, str, NotPushable]] = field(default_factory=list)  # id, label, why
     waiting: int = 0  # ready, but something they refer to is not in Intacct yet
+    # Some records need another write once these are in Intacct (a payment's credit notes
+    # are applied after the payment): plan again after sending.
+    follow_up: bool = False
 
 
 def digest(payload: Mapping[str, Any]) -> str:
@@ -98,6 +101,14 @@ def _posted(alias: str, action: str) -> str:
     )
 
 
+def _applied(payment: str, line: str) -> str:
+    """A payment's credit-note application (line) was already applied in Intacct."""
+    return (
+        "EXISTS (SELECT 1 FROM intacct_sync.pushes x WHERE x.object = 'payments'"
+        f" AND x.local_id = {payment} AND x.action = 'apply_credit' AND x.part = {line}::text)"
+    )
+
+
 # -- planners: one per object -------------------------------------------------------------
 def plan_customers(connection, hook, config: SyncConfig) -> Plan:
     """New local customers are linked to an existing Intacct customer (same id, account
@@ -128,7 +139,7 @@ def plan_customers(connection, hook, config: SyncConfig) -> Plan:
                         _write("update", "CUSTOMER", _record("customers", row),
                                {"RECORDNO": row["intacct_recordno"], **payload},
                                version=str(row["posts"])),
-                        label, digest=sent, link={"customer_id": customer_id},
+                        label, digest=sent,
                     )
                 )  # fmt: skip
             continue
@@ -202,8 +213,7 @@ def _document_planner(name: str, kind: str) -> Callable[..., Plan]:
         rows = _rows(
             connection,
             "SELECT d.*, c.intacct_customer_id AS customer_key,"
-            " c.intacct_recordno IS NOT NULL AS customer_linked,"
-            f" {_posted('d', 'create')} AS created, {_posted('d', 'void')} AS voided"
+            " c.intacct_recordno IS NOT NULL AS customer_linked"
             f" FROM {obj.table} d LEFT JOIN ar.customers c ON c.id = d.customer_id"
             " WHERE d.origin = 'local' AND d.deleted_at IS NULL AND d.state <> 'draft'"
             f" AND {_not_ignored('d')} AND CASE WHEN d.state = 'void'"
@@ -267,8 +277,7 @@ def plan_payments(connection, hook, config: SyncConfig) -> Plan:
         connection,
         "SELECT p.*, c.intacct_customer_id AS customer_key,"
         " c.intacct_recordno IS NOT NULL AS customer_linked,"
-        f" {_posted('p', 'create')} AS created, {_posted('p', 'void')} AS voided,"
-        " f.id AS fee_id, f.amount AS fee_amount,"
+        f" {_posted('p', 'create')} AS created, f.amount AS fee_amount,"
         " (SELECT x.intacct_key FROM intacct_sync.pushes x WHERE x.object = 'convenience_fees'"
         "  AND x.local_id = f.id AND x.action = 'create') AS fee_invoice_key"
         " FROM ar.payments p LEFT JOIN ar.customers c ON c.id = p.customer_id"
@@ -279,17 +288,13 @@ def plan_payments(connection, hook, config: SyncConfig) -> Plan:
         # (so the push does not reread every payment it ever posted).
         f" AND (p.state = 'void' OR (p.amount > 0 AND NOT {_posted('p', 'create')})"
         "  OR EXISTS (SELECT 1 FROM ar.payment_applications a WHERE a.payment_id = p.id"
-        "   AND a.credit_amount > 0 AND NOT EXISTS (SELECT 1 FROM intacct_sync.pushes x"
-        "    WHERE x.object = 'payments' AND x.local_id = p.id AND x.action = 'apply_credit'"
-        "    AND x.part = a.line_no::text))) ORDER BY p.id",
+        f"   AND a.credit_amount > 0 AND NOT {_applied('p.id', 'a.line_no')})) ORDER BY p.id",
         {"object": "payments"},
     )
     applications = _rows(
         connection,
         "SELECT a.*, i.ar_recordno AS invoice_key, n.ar_recordno AS credit_key,"
-        " n.number AS credit_number, EXISTS (SELECT 1 FROM intacct_sync.pushes x"
-        "  WHERE x.object = 'payments' AND x.local_id = a.payment_id"
-        "  AND x.action = 'apply_credit' AND x.part = a.line_no::text) AS applied"
+        f" n.number AS credit_number, {_applied('a.payment_id', 'a.line_no')} AS applied"
         " FROM ar.payment_applications a LEFT JOIN ar.invoices i ON i.id = a.invoice_id"
         " LEFT JOIN ar.credit_notes n ON n.id = a.credit_note_id"
         " WHERE a.payment_id = ANY(%(ids)s) ORDER BY a.payment_id, a.line_no",
@@ -307,13 +312,13 @@ def plan_payments(connection, hook, config: SyncConfig) -> Plan:
         record = _record("payments", row)
         if row["state"] == "void":
             if row["created"]:
-                credits = [a["credit_number"] for a in apps if a["applied"]]
+                applied = [a["credit_number"] for a in apps if a["applied"]]
                 plan.writes.append(
                     Write(
                         "payments", row["id"], "void",
                         _write("reverse_arpayment", "ARPYMT", record,
                                {"datereversed": _today(hook)}, key=str(row["intacct_recordno"])),
-                        label, link={"warning": _void_warning(credits)},
+                        label, link={"warning": _void_warning(applied)},
                     )
                 )  # fmt: skip
             continue
@@ -346,7 +351,8 @@ def plan_payments(connection, hook, config: SyncConfig) -> Plan:
                 Write("payments", row["id"], "create",
                       _write("create_arpayment", "ARPYMT", record, fields), label)
             )  # fmt: skip
-            continue  # its credit notes are applied once the payment is in Intacct
+            plan.follow_up |= bool(credits)  # applied once the payment is in Intacct
+            continue
         for app in credits:
             if app["applied"]:
                 continue

@@ -21,15 +21,22 @@ STATES = ("open", "retrying", "ignored", "resolved")
 
 
 def list_errors(
-    connection, *, object_name: str | None = None, states: tuple[str, ...] = ("open", "retrying")
+    connection,
+    *,
+    object_name: str | None = None,
+    states: tuple[str, ...] = ("open", "retrying"),
+    errorno: str | None = None,
+    limit: int = 500,
 ) -> list[dict[str, Any]]:
+    """Errors newest first, filtered by object, states and one error number (CLI and page)."""
     with connection, connection.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cursor:
         cursor.execute(
             "SELECT id, object, direction, record_id, error_numbers, message, hint, attempts,"
             " state, first_seen_at, last_seen_at FROM intacct_sync.reconciliation_errors"
             " WHERE state = ANY(%s) AND (%s::text IS NULL OR object = %s)"
-            " ORDER BY last_seen_at DESC, id",
-            (list(states), object_name, object_name),
+            " AND (%s::text IS NULL OR %s = ANY(error_numbers))"
+            " ORDER BY last_seen_at DESC, id LIMIT %s",
+            (list(states), object_name, object_name, errorno, errorno, limit),
         )
         return [dict(r) for r in cursor.fetchall()]
 

@@ -15,15 +15,13 @@ import json
 import subprocess
 import sys
 import time
-import urllib.parse
-import urllib.request
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
 import psycopg2
 
-from include.localenv import demo_push
+from include.localenv import demo_push, sandbox_api
 from include.localenv.airflow_env import PROJECT_ROOT
 from include.localenv.postgres import PostgresServer, SetupError
 from include.localenv.settings import load as load_settings
@@ -53,18 +51,6 @@ def start_sandbox(env: dict[str, str]) -> tuple[subprocess.Popen[str], dict[str,
     return process, json.loads(line)
 
 
-def sandbox_records(base_url: str, **params: str) -> list[dict]:
-    """Every record of an object from the sandbox's ground-truth dump."""
-    records: list[dict] = []
-    while True:
-        query = urllib.parse.urlencode({**params, "offset": len(records), "limit": 10000})
-        with urllib.request.urlopen(f"{base_url}/_sandbox/records?{query}", timeout=60) as r:  # noqa: S310
-            page = json.load(r)
-        records += page["records"]
-        if len(records) >= page["total"] or not page["records"]:
-            return records
-
-
 # Per object: (truth amount field, truth state field, AR amount column, AR state column).
 TIE_OUT = {
     "customers": (None, "STATUS", "0", "status"),
@@ -78,13 +64,13 @@ Totals = dict[tuple[str, str], tuple[int, Decimal]]
 def expected_totals(base_url: str) -> dict[str, Totals]:
     """Per object and (entity, state): (count, amount) the AR tables must hold, from the
     sandbox's ground truth. Documents of customers that are not active are not imported."""
-    customers = sandbox_records(base_url, object="CUSTOMER")
+    customers = sandbox_api.records(base_url, object="CUSTOMER")
     active = {c["CUSTOMERID"] for c in customers if c["STATUS"] == "active"}
     sources = {
         "customers": customers,
-        "invoices": sandbox_records(base_url, object="SODOCUMENT", docparid="Sales Invoice"),
-        "credit_notes": sandbox_records(base_url, object="SODOCUMENT", docparid="Sales Return"),
-        "payments": sandbox_records(base_url, object="ARPYMT"),
+        "invoices": sandbox_api.records(base_url, object="SODOCUMENT", docparid="Sales Invoice"),
+        "credit_notes": sandbox_api.records(base_url, object="SODOCUMENT", docparid="Sales Return"),
+        "payments": sandbox_api.records(base_url, object="ARPYMT"),
     }
     expected: dict[str, Totals] = {}
     for name, records in sources.items():

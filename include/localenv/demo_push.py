@@ -7,14 +7,11 @@ and document numbers starting with DEMO-) are replaced each time, with their pus
 
 from __future__ import annotations
 
-import json
 import urllib.error
-import urllib.parse
-import urllib.request
-from typing import Any
 
 import psycopg2.extras
 
+from include.localenv import sandbox_api
 from include.localenv.local_records import Application, Line, LocalRecords
 
 PREFIX = "DEMO-"
@@ -30,21 +27,6 @@ EXPECTED = {
     ("convenience_fees", "create"): 1,
 }
 VOIDED_INVOICE = "DEMO-INV-4"
-
-
-def _sandbox(base_url: str, path: str, **params: Any) -> dict:
-    url = f"{base_url}/_sandbox/{path}?{urllib.parse.urlencode(params)}"
-    with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - loopback
-        return json.load(response)
-
-
-def _sandbox_post(base_url: str, path: str, body: dict) -> dict:
-    request = urllib.request.Request(  # noqa: S310 - loopback
-        f"{base_url}/_sandbox/{path}", data=json.dumps(body).encode(), method="POST",
-        headers={"Content-Type": "application/json"},
-    )  # fmt: skip
-    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-        return json.load(response)
 
 
 def reset(connection) -> None:
@@ -93,10 +75,10 @@ def seed(connection, base_url: str) -> None:
     records = LocalRecords(connection)
     # Someone creates a customer in Intacct after the last pull; the AR platform enters the
     # same customer: the push links the two instead of creating a duplicate.
-    [event] = _sandbox_post(base_url, "activity", {"steps": 1, "actions": ["create_customer"]})[
+    [event] = sandbox_api.post(base_url, "activity", {"steps": 1, "actions": ["create_customer"]})[
         "events"
     ]
-    existing = _sandbox(base_url, "record", object="CUSTOMER", recordno=event["recordno"])
+    existing = sandbox_api.get(base_url, "record", object="CUSTOMER", recordno=event["recordno"])
     bakery = records.customer("Demo Bakery", account_number="DEMO-C1", email="ap@bakery.example")
     florist = records.customer("Demo Florist", account_number="DEMO-C2", city="Portland")
     records.customer(existing["NAME"], account_number="DEMO-C3")  # linked
@@ -176,7 +158,7 @@ def _check(base_url: str, push: dict) -> str:
     if push["action"] == "apply_credit":
         return "ok"  # an application has no record of its own to look at
     try:
-        record = _sandbox(base_url, "record", object=push["intacct_object"],
+        record = sandbox_api.get(base_url, "record", object=push["intacct_object"],
                           recordno=push["intacct_key"])  # fmt: skip
     except urllib.error.HTTPError as missing:
         return f"MISSING in Intacct ({missing.code})"

@@ -14,6 +14,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from include.sync_objects import OBJECTS
+
 
 @dataclass
 class Line:
@@ -78,11 +80,7 @@ class LocalRecords:
     ) -> int:
         """An invoice (`table` "invoices") or credit note ("credit_notes") with its lines."""
         total = sum((Decimal(str(li.amount)) for li in lines), Decimal(0))
-        line_table, parent = (
-            ("ar.invoice_lines", "invoice_id")
-            if table == "invoices"
-            else ("ar.credit_note_lines", "credit_note_id")
-        )
+        line_table, parent = OBJECTS[table].child_table, OBJECTS[table].child_parent_column
         with self.connection, self.connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO ar.{table} (origin, number, customer_id, intacct_customer_id,"

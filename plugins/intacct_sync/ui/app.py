@@ -127,11 +127,11 @@ def get_errors(
     state: list[str] = Query(default=["open", "retrying"]),  # noqa: B008
     errorno: str | None = None,
 ) -> dict[str, Any]:
-    from include import monitoring
+    from include.reconciliation import list_errors
 
     with _connect() as connection:
-        rows = monitoring.errors(connection, object_name=object, states=tuple(state),
-                                 errorno=errorno)  # fmt: skip
+        rows = list_errors(connection, object_name=object, states=tuple(state),
+                           errorno=errorno)  # fmt: skip
     return {"errors": rows, "count": len(rows)}
 
 
