@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LOCALENV := $(PY) -m include.localenv
 
-.PHONY: help venv setup run up down test lint psql bench constraints clean-local history errors
+.PHONY: help venv setup run up down test lint psql bench chaos constraints clean-local history errors
 
 help:
 	@echo "make run    set up everything (venv, PostgreSQL, Airflow) and run a full sync against the sandbox"
@@ -19,6 +19,8 @@ help:
 	@echo "make history DAG=intacct_invoices FROM=2019-01-01 TO=2023-12-31 [ARGS=\"--open-items-only\"]"
 	@echo "            queue an initial data sync on the running Airflow (make up), one run per year"
 	@echo "make errors [ARGS=\"retry 42\" | ARGS=\"ignore 42\"]  list, retry or ignore reconciliation errors"
+	@echo "make bench  every benchmark in one go (≈ 30 min) → bench/REPORT.md + bench/report.png [ARGS=--quick]"
+	@echo "make chaos  the fault-injection suite alone (also part of make test)"
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found; set PYTHON=...)"; exit 2; }
@@ -63,6 +65,14 @@ history: venv
 	@if [ -z "$(DAG)" ]; then \
 	  echo "usage: make history DAG=intacct_invoices FROM=YYYY-MM-DD TO=YYYY-MM-DD [ARGS=...]"; exit 2; fi
 	$(PY) -m include.queue_history --dag "$(DAG)" $(if $(FROM),--from "$(FROM)") $(if $(TO),--to "$(TO)") $(ARGS)
+
+# Every benchmark, then bench/REPORT.md and bench/report.png (bench/report.py; ARGS=--quick).
+bench: venv
+	$(PY) bench/report.py $(ARGS)
+
+# The fault-injection suite alone (pytest -m chaos); make test runs it with everything else.
+chaos: venv
+	$(LOCALENV) test -m chaos $(PYTEST_ARGS)
 
 # Reconciliation errors: list (default), retry IDS, ignore IDS (include/reconciliation.py).
 errors: venv

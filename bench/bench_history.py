@@ -31,7 +31,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import psycopg2  # noqa: E402  (bench_pull puts the project on sys.path)
-from bench_pull import ROOT, database, peak_rss_mb, sandbox
+from bench_pull import ROOT, airflow_metadata, database, peak_rss_mb, sandbox
+from results import record
 
 from include.localenv.airflow_env import LOCAL  # noqa: E402
 from include.localenv.postgres import PostgresServer  # noqa: E402
@@ -93,19 +94,13 @@ def _one_client_seconds_per_call() -> float:
 
 
 def latency(pg: PostgresServer, so_invoices: int, latency_ms: int, concurrency: int) -> None:
-    from include.localenv.__main__ import migrate
-    from include.localenv.airflow_env import airflow_env
     from include.localenv.airflow_services import AirflowServices
 
     options = ("--history-days", "365", "--customers", "500", "--latency-ms", str(latency_ms),
                "--max-concurrent", str(concurrency))
-    metadata = "airflow_bench"
-    if metadata not in pg.psql("postgres", "SELECT datname FROM pg_database").split():
-        pg.psql("postgres", f'CREATE DATABASE "{metadata}"')
     with sandbox(so_invoices, *options) as info, database(pg) as dsn:
         base_url = info["url"].split("/ia/")[0]
-        env = airflow_env(pg.dsn(metadata))
-        migrate(env)
+        env = airflow_metadata(pg)  # after both: it copies their connections
         start, end = _year()
         with closing(psycopg2.connect(dsn)) as connection, connection, connection.cursor() as c:
             # The hourly run the scheduler starts on unpause reads only its last hour, and
@@ -142,6 +137,9 @@ def latency(pg: PostgresServer, so_invoices: int, latency_ms: int, concurrency: 
     seconds = _seconds(run, "start_date", "end_date")
     floor = calls / concurrency * latency_ms / 1000
     invoices = summary["invoices"]
+    record("history_latency", latency_ms=latency_ms, concurrency=concurrency, calls=calls,
+           floor_s=round(floor, 1), run_s=round(seconds, 1), invoices=invoices["extracted"],
+           one_client_s_per_call=round(per_call, 3))
     print(f"\nlatency-bound history run: {latency_ms} ms per call, {concurrency} concurrent")
     print(f"  {invoices['chunks']} month chunks, {invoices['extracted']:,} invoices "
           f"({invoices['inserted']:,} loaded, {invoices['skipped']:,} skipped)")
@@ -193,6 +191,7 @@ def memory(sizes: tuple[int, ...]) -> None:
         out = subprocess.run([sys.executable, __file__, "--child", str(so_invoices)],
                              capture_output=True, text=True, cwd=ROOT, check=True).stdout
         results.append(json.loads(out.strip().splitlines()[-1]))
+    record("memory", runs=results)
     print("\npeak RSS of a one-year history run (fresh child process each):")
     for m in results:
         print(f"  {m['records']:>10,} records (headers + lines): {m['peak_rss_mb']:.0f} MB "

@@ -34,6 +34,7 @@ os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="bench_airflow_"))
 from intacct_sync.hooks import intacct as hook_module  # noqa: E402
 from intacct_sync.hooks.intacct import IntacctHook  # noqa: E402
 from intacct_sync.xml_response import parse_response  # noqa: E402
+from results import record  # noqa: E402
 
 
 def synthetic_page(n: int, start: int = 0) -> bytes:
@@ -126,10 +127,12 @@ def main() -> int:
     ok = True
     if args.mode in ("parse", "both"):
         result = bench_parse()
+        record("parse", **result)
         print(f"parse: {result['records_per_s']:,} records/s "
               f"({result['records']:,} records in {result['seconds']} s)")
     if args.mode in ("sandbox", "both"):
         result = bench_sandbox(args.scale, args.object, args.page_size, args.fields)
+        record("api_calls", **result)
         print(json.dumps(result, indent=2))
         print(f"sandbox: {result['records']:,} {args.object} records, "
               f"{result['records_per_s_parsed']:,} records/s parsed, "

@@ -30,6 +30,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 os.environ.setdefault("AIRFLOW_HOME", str(ROOT / ".local" / "bench-airflow"))
 
 import psycopg2  # noqa: E402
+from results import record  # noqa: E402
 
 from include import schema  # noqa: E402
 from include.localenv.airflow_env import LOCAL  # noqa: E402
@@ -76,6 +77,19 @@ def database(pg: PostgresServer):
         yield dsn
     finally:
         pg.psql("postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def airflow_metadata(pg: PostgresServer) -> dict[str, str]:
+    """The environment of Airflow services on the benchmarks' own metadata database."""
+    from include.localenv.__main__ import migrate
+    from include.localenv.airflow_env import airflow_env
+
+    metadata = "airflow_bench"
+    if metadata not in pg.psql("postgres", "SELECT datname FROM pg_database").split():
+        pg.psql("postgres", f'CREATE DATABASE "{metadata}"')
+    env = airflow_env(pg.dsn(metadata))
+    migrate(env)
+    return env
 
 
 def extract(name: str, run_id: str) -> dict:
@@ -173,6 +187,8 @@ def compare(pg: PostgresServer, invoices: int) -> None:
                       lambda: extract("invoices", "bench-floor")["records"]),
                 timed("naive (fetch + row-by-row INSERT)", lambda: naive(dsn))]
     floor = rows[1][1]
+    record("pull", invoices=n, lines=extracted["children"],
+           seconds={label.split()[0]: round(seconds, 2) for label, seconds, _ in rows})
     print(f"\nOrder Entry invoices: {n:,} with {extracted['children']:,} lines "
           f"(loaded {counts['inserted']:,}, skipped {counts['skipped']:,} of inactive customers)")
     print(f"{'path':<36}{'seconds':>9}{'invoices/s':>12}{'× floor time':>14}")
@@ -200,6 +216,8 @@ def main() -> None:
     parser.add_argument("--invoices", type=int, default=100_000, help="Order Entry invoices")
     parser.add_argument("--small", type=int, default=10_000, help="the memory comparison size")
     parser.add_argument("--memory-only", action="store_true", help="only the peak RSS figures")
+    parser.add_argument("--compare-only", action="store_true",
+                        help="no peak RSS figures (bench_history measures them up to 1M records)")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -210,7 +228,8 @@ def main() -> None:
     try:
         if not args.memory_only:
             compare(pg, args.invoices)
-        memory((args.small, args.invoices))
+        if not args.compare_only:
+            memory((args.small, args.invoices))
     finally:
         if started_pg:
             pg.stop()
