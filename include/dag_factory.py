@@ -177,7 +177,7 @@ def _schedule(obj: SyncObject):
         return hourly
     from intacct_sync.triggers.postgres_notify import PostgresNotifyTrigger
 
-    from include.push import NOTIFY_CHANNEL
+    from include.sync_objects import NOTIFY_CHANNEL
 
     ready = Asset(
         f"intacct://push-ready/{obj.name}",

@@ -26,11 +26,10 @@ from include.loading import record_errors, resolve_errors
 from include.mapping import Rejected
 from include.push_plans import PLANNERS, Write
 from include.sync_config import SyncConfig
-from include.sync_objects import OBJECTS, dependents
+from include.sync_objects import NOTIFY_CHANNEL, OBJECTS, dependents
 
 log = logging.getLogger(__name__)
 
-NOTIFY_CHANNEL = "intacct_push"
 BATCH = 200  # records per write_batch call (the hook sends 50 functions per request)
 # Plans that ask for a follow-up (credit notes after their payment) are planned again, at most
 # this many times in one push.

@@ -26,6 +26,11 @@ class Children:
         }
 
 
+# The AR database's trigger (migration 0008) NOTIFYs this channel with the object's name when
+# one of its records becomes ready to push; the DAGs' asset watchers LISTEN on it.
+NOTIFY_CHANNEL = "intacct_push"
+
+
 @dataclass(frozen=True)
 class Push:
     """How local records of an object are posted to Intacct (include/push.py)."""

@@ -8,7 +8,7 @@ import asyncio
 from intacct_sync.triggers.postgres_notify import PostgresNotifyTrigger
 
 from include.localenv.local_records import Line
-from include.push import NOTIFY_CHANNEL
+from include.sync_objects import NOTIFY_CHANNEL
 
 
 def _events(trigger: PostgresNotifyTrigger, act, wait: float) -> list[dict]:
