@@ -14,6 +14,8 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+import psycopg2
+
 COPY_SQL = (
     "COPY intacct_sync.raw_records"
     " (run_id, object, chunk, recordno, whenmodified, parent, payload)"
@@ -22,15 +24,23 @@ COPY_SQL = (
 
 
 class _StreamReader:
-    """A read()-able file over an iterator of text pieces, for psycopg2's copy_expert."""
+    """A read()-able file over an iterator of text pieces, for psycopg2's copy_expert.
+
+    psycopg2 turns an exception raised by read() into QueryCanceled; the original (e.g. the
+    Intacct read that failed) is kept in `failure` so the caller can raise it instead."""
 
     def __init__(self, pieces: Iterator[str]) -> None:
         self._pieces = pieces
         self._buffer = ""
+        self.failure: BaseException | None = None
 
     def read(self, size: int = -1) -> str:
         while size < 0 or len(self._buffer) < size:
-            piece = next(self._pieces, None)
+            try:
+                piece = next(self._pieces, None)
+            except Exception as failure:
+                self.failure = failure
+                raise
             if piece is None:
                 break
             self._buffer += piece
@@ -92,10 +102,15 @@ def land_records(
             "DELETE FROM intacct_sync.raw_records WHERE run_id = %s AND object = %s AND chunk = %s",
             (run_id, object_name, chunk),
         )
-        cursor.copy_expert(
-            COPY_SQL,
-            _StreamReader(_csv_rows(run_id, object_name, chunk, records, counter, parent_field)),
+        reader = _StreamReader(
+            _csv_rows(run_id, object_name, chunk, records, counter, parent_field)
         )
+        try:
+            cursor.copy_expert(COPY_SQL, reader)
+        except psycopg2.Error:
+            if reader.failure is not None:  # the records' source failed, not PostgreSQL
+                raise reader.failure from None
+            raise
     return counter[0]
 
 

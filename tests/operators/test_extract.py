@@ -85,3 +85,25 @@ def test_naive_window_is_refused_before_any_call(intacct_connection, ar_connecti
     with pytest.raises(ValueError, match="window_start='2026-01-01T00:00:00' has no time zone"):
         _operator(window_start="2026-01-01T00:00:00").execute({})
     assert sandbox_get(intacct_connection, "faults")["calls"] == before
+
+
+@pytest.mark.sandbox(faults=["drop_response:every=3"])
+def test_a_lost_readmore_answer_fails_the_extract_with_intacct_words_and_lands_nothing(
+    intacct_connection, ar_connection, monkeypatch
+):
+    """Call 3 is the first readMore: Intacct moved its cursor on, the answer never came, so
+    the retried readMore returns the page after. The extract says so in the hook's own error
+    (not psycopg2's "COPY from stdin failed") and leaves nothing landed."""
+    import json
+    import os
+
+    from intacct_sync.errors import IntacctResponseError
+    from intacct_sync.hooks import intacct as hook_module
+
+    connection = json.loads(os.environ["AIRFLOW_CONN_INTACCT_DEFAULT"])
+    connection["extra"]["page_size"] = 100
+    monkeypatch.setenv("AIRFLOW_CONN_INTACCT_DEFAULT", json.dumps(connection))
+    hook_module.reset_sessions()
+    with pytest.raises(IntacctResponseError, match="readMore pages skipped or repeated records"):
+        _operator().execute({})
+    assert _landed(ar_connection) == []
