@@ -1,0 +1,1 @@
+"""Security suite (issue 9)."""
