@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg2.extras
+from lxml import etree
 
 from include.mapping import NotPushable
 from include.mapping import convenience_fees as fee_mapping
@@ -169,13 +170,25 @@ def _intacct_customers(hook, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
     found: list[dict[str, Any]] = []
     for i in range(0, len(rows), 100):
         batch = rows[i : i + 100]
-        ids = sorted(
-            {v for r in batch for v in (r["intacct_customer_id"], r["account_number"]) if v}
-        )
-        names = sorted({r["name"] for r in batch})
-        query = rq.Or(rq.in_("NAME", names), *([rq.in_("CUSTOMERID", ids)] if ids else []))
-        found += hook.read_by_query("CUSTOMER", ["RECORDNO", "CUSTOMERID", "NAME"], query)
+        # A value XML cannot carry cannot be looked up (nor sent: push refuses that record).
+        ids = sorted({v for r in batch for v in (r["intacct_customer_id"], r["account_number"])
+                      if v and _xml_safe(v)})  # fmt: skip
+        names = sorted({r["name"] for r in batch if _xml_safe(r["name"])})
+        filters = [rq.in_(f, values) for f, values in (("NAME", names), ("CUSTOMERID", ids))
+                   if values]  # fmt: skip
+        if filters:
+            found += hook.read_by_query("CUSTOMER", ["RECORDNO", "CUSTOMERID", "NAME"],
+                                        rq.Or(*filters))
     return found
+
+
+def _xml_safe(value: str) -> bool:
+    """Whether XML 1.0 can carry `value` (PostgreSQL text holds control characters)."""
+    try:
+        etree.Element("value").text = value
+    except ValueError:
+        return False
+    return True
 
 
 def _match(row: Mapping[str, Any], candidates: list[dict[str, Any]]) -> Any:

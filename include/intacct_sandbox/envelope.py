@@ -107,6 +107,10 @@ def parse_request(body: bytes) -> Request:
         return ControlFailure([IntacctError("XL03000003", "", f"XML Parse schema error: {message}",
                                             "")])
 
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        # Entities are never expanded, but a request that declares them is refused outright.
+        raise schema_error("DOCTYPE is not allowed in a request.")
     if root.tag != "request":
         raise schema_error(f"Element '{root.tag}': No matching global declaration available "
                            "for the validation root.")

@@ -39,6 +39,7 @@ IntacctResultError                 any other function-level failure (base)      
  IntacctAlreadyRecordedError       "already been recorded with the control id" [4]       no
 IntacctResponseError               body is not a usable Intacct response                  yes [5]
 IntacctHttpError                   other HTTP 4xx without an XML body                     no
+IntacctCertificateError            the endpoint's TLS certificate failed verification     no
 =================================  =====================================================  =========
 
 [1] The hook renews the session and replays the request once (no function ran).
@@ -341,6 +342,13 @@ class IntacctResponseError(IntacctError):
 
 class IntacctHttpError(IntacctError):
     hint = "Unexpected HTTP status: check the endpoint URL."
+
+
+class IntacctCertificateError(IntacctError):
+    """The endpoint's TLS certificate failed verification (nothing was sent)."""
+
+    hint = ("The endpoint's TLS certificate failed verification: check the endpoint URL; "
+            "verification cannot be turned off.")
 
 
 # -- classification ----------------------------------------------------------------------

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -65,27 +66,53 @@ def _new_parser() -> etree.XMLParser:
     return etree.XMLParser(**_PARSER_OPTIONS)
 
 
+class _DoctypeProbe:
+    """Parser target that only notes whether a document declares a DOCTYPE."""
+
+    declared = False
+
+    def doctype(self, *_: object) -> None:
+        self.declared = True
+
+    def close(self) -> bool:
+        return self.declared
+
+
+def _refused_doctype() -> IntacctResponseError:
+    return IntacctResponseError(
+        "Refused a response containing a DOCTYPE or entity declaration (never expanded)",
+        level="http", retryable=False)
+
+
+def _declares_doctype(body: bytes) -> bool:
+    """Whether a body that failed to parse declared a DOCTYPE first (in any encoding)."""
+    probe = _DoctypeProbe()
+    with suppress(etree.XMLSyntaxError):
+        etree.fromstring(body, etree.XMLParser(target=probe, **_PARSER_OPTIONS))
+    return probe.declared
+
+
 def parse_xml(body: bytes | str) -> etree._Element:
     """Parse one XML document, refusing DOCTYPEs/entities and anything not XML."""
     if isinstance(body, str):
         body = body.encode("utf-8")
     head = body[:4096].lower()
     if b"<!doctype" in head or b"<!entity" in head:
-        raise IntacctResponseError(
-            "Refused a response containing a DOCTYPE or entity declaration",
-            level="http", retryable=False,
-        )
+        raise _refused_doctype()
     try:
         root = etree.fromstring(body, _new_parser())
     except etree.XMLSyntaxError as exc:
+        # A DTD later than the first 4 KiB (a long comment before it) can make the parser
+        # give up (entity amplification): still a refusal, not a garbled body to retry.
+        if _declares_doctype(body):
+            raise _refused_doctype() from None
         raise IntacctResponseError(f"Response is not well-formed XML: {exc}",
                                    level="http") from None
     if root is None:
         raise IntacctResponseError("Empty response body", level="http")
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
-        raise IntacctResponseError("Refused a response with a DTD", level="http",
-                                   retryable=False)
+        raise _refused_doctype()
     return root
 
 

@@ -25,6 +25,7 @@ def bodies(adapter) -> list[etree._Element]:
 
 
 # -- HTTP plumbing ----------------------------------------------------------------------------
+@pytest.mark.security
 def test_no_extra_or_credential_becomes_an_http_header(make_connection):
     hook = IntacctHook(make_connection())
     session = hook.get_conn()
@@ -142,6 +143,7 @@ def test_session_renewed_before_sliding_timeout_ends(scripted_hook):
     assert (first.session_id, second.session_id) == ("SESSION-ONE-111", "SESSION-TWO-222")
 
 
+@pytest.mark.security
 def test_plain_http_session_endpoint_on_other_host_is_refused(scripted_hook):
     hook, _ = scripted_hook([Scripted(body=X.session(endpoint="http://evil.invalid/x"))])
     with pytest.raises(E.IntacctResponseError, match="not HTTPS"):
@@ -366,6 +368,7 @@ def test_http_404_html_is_not_retried(scripted_hook):
     assert len(adapter.requests) == 1
 
 
+@pytest.mark.security
 def test_doctype_response_is_refused_without_expanding_entities(scripted_hook):
     evil = (
         b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
@@ -536,6 +539,7 @@ def test_duplicate_control_ids_in_one_batch_are_refused(make_connection):
 
 
 # -- secrets -----------------------------------------------------------------------------
+@pytest.mark.security
 def test_secrets_absent_from_logs_and_errors(scripted_hook, caplog, capfd):
     hook, _ = scripted_hook(
         [
@@ -760,6 +764,7 @@ def test_memory_stays_flat_however_many_pages_are_read(make_connection):
     assert large < small * 1.5, (small, large)
 
 
+@pytest.mark.security
 def test_passwords_and_session_ids_are_registered_with_airflows_masker(scripted_hook):
     from airflow.sdk.log import redact
 

@@ -12,16 +12,19 @@ from lxml import etree
 LA = ZoneInfo("America/Los_Angeles")
 
 
+@pytest.mark.security
 def test_hostile_customer_name_is_escaped_in_readbyquery_string():
     q = rq.build_query(rq.eq("NAME", "O'Brien & <Co>"), LA)
     assert q == "NAME = 'O\\'Brien & <Co>'"
 
 
+@pytest.mark.security
 def test_backslash_cannot_close_the_literal():
     q = rq.eq("NAME", "x\\' OR RECORDNO > '0").to_query(LA)
     assert q == "NAME = 'x\\\\\\' OR RECORDNO > \\'0'"
 
 
+@pytest.mark.security
 def test_hostile_query_is_xml_escaped_in_the_request_body():
     q = rq.build_query(rq.eq("NAME", "O'Brien & <Co>"), LA)
     body = rq.envelope(
@@ -36,11 +39,13 @@ def test_hostile_query_is_xml_escaped_in_the_request_body():
     assert etree.fromstring(body).findtext(".//query") == q
 
 
+@pytest.mark.security
 def test_field_names_are_validated():
     with pytest.raises(ValueError):
         rq.eq("NAME = 'x' OR 1", "y")
 
 
+@pytest.mark.security
 def test_object_names_are_validated():
     with pytest.raises(ValueError):
         rq.read_by_query("f", "CUSTOMER</object><x>", "*", "", 10)
@@ -163,6 +168,7 @@ def test_entity_login_and_uniqueid_in_envelope():
     assert root.findtext("operation/authentication/login/locationid") == "E100"
 
 
+@pytest.mark.security
 def test_redact_xml_hides_passwords_and_session_ids():
     body = rq.envelope(
         sender_id="s",
@@ -176,11 +182,13 @@ def test_redact_xml_hides_passwords_and_session_ids():
     assert "<password>***</password>" in text
 
 
+@pytest.mark.security
 def test_delete_key_with_a_comma_is_refused():
     with pytest.raises(ValueError, match="contains a comma"):
         rq.generic_delete("c1", "CUSTOMER", ["1,2"])
 
 
+@pytest.mark.security
 def test_login_repr_never_shows_the_password():
     assert "pw-that-must-not-show" not in repr(rq.Login("u", "C", "pw-that-must-not-show"))
 

@@ -184,6 +184,7 @@ def test_window_is_converted_to_company_time_zone(sandbox):
     assert len(got) == truth > 0
 
 
+@pytest.mark.security
 def test_hostile_filter_value_matches_literally(sandbox):
     from intacct_sync import xml_request as rq
 
@@ -408,6 +409,7 @@ def test_without_the_cap_the_sandbox_refuses_parallel_callers(sandbox):
 
 
 # -- secrets ------------------------------------------------------------------------------------
+@pytest.mark.security
 def test_secrets_absent_from_captured_logs(sandbox, caplog, capfd):
     box = sandbox("small", session_invalidate_every=4)
     hook = box.hook(page_size=30)

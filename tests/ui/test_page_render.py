@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from intacct_sync.ui.page import render
 
 HOSTILE = '<script>alert("x")</script>'
 
 
+@pytest.mark.security
 def test_values_from_intacct_and_users_are_escaped():
     status = {
         "generated_at": "2026-11-21T12:00:00+00:00",

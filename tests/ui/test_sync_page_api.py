@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from tests.dags.test_pull_dags import _dag
 from tests.ground_truth import sandbox_get
 from tests.ui.conftest import call
@@ -12,6 +14,7 @@ from tests.ui.conftest import call
 CSRF = {"X-Intacct-Sync": "1"}
 
 
+@pytest.mark.security
 def test_the_api_needs_a_login_and_reports_status_errors_and_a_true_tie_out(
     airflow, failing_customer, intacct_connection, clean_ar
 ):

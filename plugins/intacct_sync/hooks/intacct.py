@@ -21,6 +21,7 @@ Usage::
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import threading
 import time
@@ -42,6 +43,7 @@ from intacct_sync import xml_request as rq
 from intacct_sync.errors import (
     ErrorDetail,
     IntacctAlreadyRecordedError,
+    IntacctCertificateError,
     IntacctError,
     IntacctGatewayTimeoutError,
     IntacctObjectNotFoundError,
@@ -489,6 +491,7 @@ class IntacctHook(HttpHook):
             host = parsed._replace(netloc=f"{parsed.netloc}:{conn.port}").geturl()
         if not urlparse(host).path:
             host = host.rstrip("/") + "/ia/xml/xmlgw.phtml"
+        _check_tls(self.intacct_conn_id, host, extra)
 
         tz_name = extra.get("company_timezone")
         if not tz_name:
@@ -579,6 +582,11 @@ class IntacctHook(HttpHook):
                 http = self.run_and_check(session, prepped, {
                     "check_response": False, "allow_redirects": False,
                     "timeout": (self.connect_timeout, self.timeout)})
+            except requests.exceptions.SSLError as exc:
+                raise IntacctCertificateError(
+                    f"TLS certificate verification failed for {url}", level="http",
+                    errors=[ErrorDetail("certificate verify failed", str(exc)[:300])],
+                ) from None
             except requests.ConnectTimeout as exc:
                 raise IntacctUnreachableError(
                     f"Timed out connecting to {url}", level="http",
@@ -1166,6 +1174,9 @@ class IntacctHook(HttpHook):
         except (IntacctPermissionError, IntacctObjectNotFoundError):
             return False, ("Signed in, but the web services user may not read customers: give "
                            "it Accounts Receivable permissions (see the README).")
+        except IntacctCertificateError:
+            return False, (f"The TLS certificate of {cfg.endpoint_url} failed verification: "
+                           "check the URL; verification cannot be turned off.")
         except IntacctUnreachableError:
             return False, (f"Could not reach the endpoint URL {cfg.endpoint_url}: check the "
                            "URL and that this machine can reach it.")
@@ -1181,6 +1192,30 @@ class IntacctHook(HttpHook):
 
 
 # -- helpers -------------------------------------------------------------------------------------
+def _check_tls(conn_id: str, endpoint: str, extra: Mapping[str, Any]) -> None:
+    """HTTPS for every endpoint but loopback (the sandbox), certificates always verified.
+
+    Credentials travel in the body, so plain http leaves the machine only over loopback.
+    HttpHook would honour ``verify``/``verify_ssl`` extras; this hook never does, and
+    refuses them rather than ignore them silently.
+    """
+    host = urlparse(endpoint).hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if urlparse(endpoint).scheme != "https" and not loopback:
+        raise ValueError(
+            f"Intacct connection {conn_id!r}: endpoint {endpoint} is not HTTPS; plain http "
+            "is allowed only on loopback (127.0.0.1, localhost, ::1)")
+    for name in ("verify", "verify_ssl"):
+        if name in extra and str(extra[name]).lower() != "true":
+            raise ValueError(
+                f"Intacct connection {conn_id!r}: extra {name}={extra[name]!r} is refused: "
+                "TLS certificates are always verified (system CAs or REQUESTS_CA_BUNDLE) and "
+                "verification cannot be turned off; remove the extra")
+
+
 def _empty() -> Data:
     return Data(None, 0, 0, 0, None, None, [])
 
