@@ -88,3 +88,30 @@ def test_checker_names_the_file_and_the_problem(tmp_path, filename, source, expe
     assert any(p.startswith(expected) for p in problems), problems
     if filename == "broken_dag.py":
         assert any("boom in a broken DAG" in p for p in problems), problems
+
+
+# Imported only when a task runs: a DAG file that pulls them in at parse time costs every
+# parse loop of the dag-processor (bench/bench_parse.py measures the per-file time).
+HEAVY_AT_PARSE = ("pandas", "numpy", "include.pull", "include.push", "include.loading")
+
+
+def test_parsing_the_dag_files_imports_nothing_heavy():
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys\n"
+        "from airflow.dag_processing.dagbag import DagBag\n"
+        f"bag = DagBag(dag_folder={str(DAGS_FOLDER)!r})\n"
+        "assert bag.dags and not bag.import_errors, bag.import_errors\n"
+        f"print(json.dumps([m for m in {HEAVY_AT_PARSE!r} if m in sys.modules]))\n"
+    )
+    root = DAGS_FOLDER.parent
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=root,
+        env={**os.environ, "PYTHONPATH": f"{root}:{root / 'plugins'}"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
