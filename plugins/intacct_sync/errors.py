@@ -39,6 +39,8 @@ IntacctResultError                 any other function-level failure (base)      
  IntacctAlreadyRecordedError       "already been recorded with the control id" [4]       no
 IntacctResponseError               body is not a usable Intacct response                  yes [5]
 IntacctHttpError                   other HTTP 4xx without an XML body                     no
+IntacctConnectionConfigError       a connection field cannot be used (a ValueError;       no
+                                   raised before any request)
 =================================  =====================================================  =========
 
 [1] The hook renews the session and replays the request once (no function ran).
@@ -341,6 +343,15 @@ class IntacctResponseError(IntacctError):
 
 class IntacctHttpError(IntacctError):
     hint = "Unexpected HTTP status: check the endpoint URL."
+
+
+# -- configuration ----------------------------------------------------------------------
+class IntacctConnectionConfigError(ValueError):
+    """A field of the Airflow connection cannot be used (nothing was sent to Intacct).
+
+    The message names the connection, the field and the fix. Retrying cannot help: a run
+    refuses it in its first task instead of spending its retries.
+    """
 
 
 # -- classification ----------------------------------------------------------------------
