@@ -57,8 +57,13 @@ def money(frame: pd.DataFrame, name: str) -> tuple[pd.Series, pd.Series]:
     return values, ~values.str.fullmatch(DECIMAL)
 
 
+DATE_FORMAT = "MM/DD/YYYY"
+TIMESTAMP_FORMAT = "MM/DD/YYYY HH:MM:SS"
+
+
 def intacct_date(frame: pd.DataFrame, name: str) -> pd.Series:
-    """MM/DD/YYYY (readByQuery/query output) → ISO date text, None when empty."""
+    """MM/DD/YYYY (readByQuery/query output) → ISO date text, None when empty or unreadable
+    (see unreadable_dates)."""
     parsed = pd.to_datetime(column(frame, name), format="%m/%d/%Y", errors="coerce")
     return parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), None)
 
@@ -67,6 +72,33 @@ def intacct_timestamp(frame: pd.DataFrame, name: str) -> pd.Series:
     """MM/DD/YYYY HH:MM:SS, company-local as Intacct gives it → ISO text without a zone."""
     parsed = pd.to_datetime(column(frame, name), format="%m/%d/%Y %H:%M:%S", errors="coerce")
     return parsed.dt.strftime("%Y-%m-%d %H:%M:%S").where(parsed.notna(), None)
+
+
+def unreadable_dates(
+    rows: pd.DataFrame, headers: pd.DataFrame, fields: dict[str, tuple[str, str]]
+) -> tuple[pd.DataFrame, list[Rejected]]:
+    """Split off the rows where Intacct sent a date or time the mapping cannot read
+    (`fields`: row column → (Intacct field, expected format)): loaded as NULL it would be
+    lost without a trace — a payment without its date, a row no newer run may overwrite."""
+    problems: dict[str, list[str]] = {}
+    for target, (source, expected) in fields.items():
+        sent = column(headers, source).loc[rows.index]
+        bad = sent.notna() & rows[target].isna()
+        for recordno, value in zip(rows["intacct_recordno"][bad], sent[bad], strict=True):
+            problems.setdefault(str(recordno), []).append(
+                f"{source}={value!r} is not a {expected} date"
+            )
+    rejected = [
+        Rejected(
+            recordno,
+            "; ".join(found),
+            "Intacct sent a date in a format the sync does not read; the record is left out "
+            "rather than loaded without it. Check the field in Intacct (a changed date format "
+            "or custom field), then retry.",
+        )
+        for recordno, found in problems.items()
+    ]
+    return rows[~rows["intacct_recordno"].astype(str).isin(problems)], rejected
 
 
 def entity(frame: pd.DataFrame) -> pd.Series:
