@@ -14,6 +14,8 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+import psycopg2.errors
+
 COPY_SQL = (
     "COPY intacct_sync.raw_records"
     " (run_id, object, chunk, recordno, whenmodified, parent, payload)"
@@ -27,10 +29,17 @@ class _StreamReader:
     def __init__(self, pieces: Iterator[str]) -> None:
         self._pieces = pieces
         self._buffer = ""
+        # What stopped the records (an IntacctError, a record without RECORDNO): psycopg2
+        # reports it as QueryCanceled; land_records raises the original, with its type.
+        self.error: BaseException | None = None
 
     def read(self, size: int = -1) -> str:
         while size < 0 or len(self._buffer) < size:
-            piece = next(self._pieces, None)
+            try:
+                piece = next(self._pieces, None)
+            except Exception as error:
+                self.error = error
+                raise
             if piece is None:
                 break
             self._buffer += piece
@@ -92,10 +101,15 @@ def land_records(
             "DELETE FROM intacct_sync.raw_records WHERE run_id = %s AND object = %s AND chunk = %s",
             (run_id, object_name, chunk),
         )
-        cursor.copy_expert(
-            COPY_SQL,
-            _StreamReader(_csv_rows(run_id, object_name, chunk, records, counter, parent_field)),
+        reader = _StreamReader(
+            _csv_rows(run_id, object_name, chunk, records, counter, parent_field)
         )
+        try:
+            cursor.copy_expert(COPY_SQL, reader)
+        except psycopg2.errors.QueryCanceled:
+            if reader.error is None:
+                raise
+            raise reader.error from None  # the transaction still rolls back: nothing lands
     return counter[0]
 
 
