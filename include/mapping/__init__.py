@@ -10,6 +10,7 @@ PostgreSQL, never float.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -106,13 +107,19 @@ def entity(frame: pd.DataFrame) -> pd.Series:
     return column(frame, "MEGAENTITYID").fillna("")
 
 
+def _given(value: object) -> bool:
+    """A value Intacct sent: a record without a field other records of its batch have holds
+    NaN there (invalid JSON, so the database would refuse the whole record)."""
+    return value not in (None, "") and not (isinstance(value, float) and math.isnan(value))
+
+
 def extras(frame: pd.DataFrame, used: set[str]) -> pd.Series:
     """Fields the mapping does not consume (custom fields), kept as a JSON object."""
     rest = [c for c in frame.columns if c not in used and not c.startswith("_")]
     if not rest:
         return pd.Series(["{}"] * len(frame), index=frame.index)
     return frame[rest].apply(
-        lambda r: json.dumps({k: v for k, v in r.items() if v not in (None, "")}, sort_keys=True),
+        lambda r: json.dumps({k: v for k, v in r.items() if _given(v)}, sort_keys=True),
         axis=1,
     )
 
