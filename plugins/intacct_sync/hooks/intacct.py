@@ -1019,8 +1019,11 @@ class IntacctHook(HttpHook):
                         results = resp.result_for(f.control_id)
                         if not results:
                             done[f.control_id] = WriteResult(f, "failure", error=(
-                                IntacctResponseError(f"No result for {f.control_id}",
-                                                     control_id=f.control_id)))
+                                IntacctResponseError(
+                                    f"Intacct's answer has no result for control id "
+                                    f"{f.control_id}; the next push sends it again under the "
+                                    "same control id (if it was applied, Intacct refuses the "
+                                    "replay)", control_id=f.control_id, retryable=False)))
                             del pending[f.control_id]
                             continue
                         wr = self._write_result(f, results[0])
