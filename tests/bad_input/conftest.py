@@ -2,8 +2,9 @@
 
 `database_state` fingerprints every table of the AR database (the AR platform's tables and
 the sync's bookkeeping), so "before == after" means a refused run wrote nothing anywhere.
-`refused_run` runs a DAG the way Airflow does (dag.test) and returns what a person sees:
-the run state, each task's state and tries, and the log text.
+`run_dag` runs a DAG the way Airflow does (dag.test) and returns what a person sees: the
+run state, each task's state and tries, and the log text; `assert_refused_in_plan` checks a
+run failed in its first task, on its first try.
 """
 
 from __future__ import annotations
