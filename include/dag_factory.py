@@ -259,6 +259,8 @@ def sync_dag(name: str):
             from contextlib import closing
 
             from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+            from intacct_sync.errors import IntacctConnectionConfigError
+            from intacct_sync.hooks.intacct import IntacctHook
 
             from include import schema, sync_config
             from include.ar_database import connect
@@ -266,8 +268,14 @@ def sync_dag(name: str):
 
             try:
                 config = sync_config.load()
+                IntacctHook(INTACCT_CONN_ID).config  # noqa: B018 - a bad field fails here
                 request = _history_request(obj, context) if obj.pulled else None
-            except (HistoryRangeError, sync_config.SyncConfigError) as refused:
+            except (
+                HistoryRangeError,
+                sync_config.SyncConfigError,
+                IntacctConnectionConfigError,
+            ) as refused:
+                # Mistakes in parameters, configuration or connection: retrying cannot help.
                 raise AirflowFailException(f"{obj.dag_id}: {refused}") from refused
             kind = context["dag_run"].run_type
             run_type = str(getattr(kind, "value", kind))

@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-import psycopg2
+import psycopg2.errors
 
 COPY_SQL = (
     "COPY intacct_sync.raw_records"
@@ -32,14 +32,16 @@ class _StreamReader:
     def __init__(self, pieces: Iterator[str]) -> None:
         self._pieces = pieces
         self._buffer = ""
-        self.failure: BaseException | None = None
+        # What stopped the records (an IntacctError, a record without RECORDNO): psycopg2
+        # reports it as QueryCanceled; land_records raises the original, with its type.
+        self.error: BaseException | None = None
 
     def read(self, size: int = -1) -> str:
         while size < 0 or len(self._buffer) < size:
             try:
                 piece = next(self._pieces, None)
-            except Exception as failure:
-                self.failure = failure
+            except Exception as error:
+                self.error = error
                 raise
             if piece is None:
                 break
@@ -107,10 +109,10 @@ def land_records(
         )
         try:
             cursor.copy_expert(COPY_SQL, reader)
-        except psycopg2.Error:
-            if reader.failure is not None:  # the records' source failed, not PostgreSQL
-                raise reader.failure from None
-            raise
+        except psycopg2.errors.QueryCanceled:
+            if reader.error is None:
+                raise
+            raise reader.error from None  # the transaction still rolls back: nothing lands
     return counter[0]
 
 

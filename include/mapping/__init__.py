@@ -10,6 +10,7 @@ PostgreSQL, never float.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -57,8 +58,13 @@ def money(frame: pd.DataFrame, name: str) -> tuple[pd.Series, pd.Series]:
     return values, ~values.str.fullmatch(DECIMAL)
 
 
+DATE_FORMAT = "MM/DD/YYYY"
+TIMESTAMP_FORMAT = "MM/DD/YYYY HH:MM:SS"
+
+
 def intacct_date(frame: pd.DataFrame, name: str) -> pd.Series:
-    """MM/DD/YYYY (readByQuery/query output) → ISO date text, None when empty."""
+    """MM/DD/YYYY (readByQuery/query output) → ISO date text, None when empty or unreadable
+    (see unreadable_dates)."""
     parsed = pd.to_datetime(column(frame, name), format="%m/%d/%Y", errors="coerce")
     return parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), None)
 
@@ -69,9 +75,42 @@ def intacct_timestamp(frame: pd.DataFrame, name: str) -> pd.Series:
     return parsed.dt.strftime("%Y-%m-%d %H:%M:%S").where(parsed.notna(), None)
 
 
+def unreadable_dates(
+    rows: pd.DataFrame, headers: pd.DataFrame, fields: dict[str, tuple[str, str]]
+) -> tuple[pd.DataFrame, list[Rejected]]:
+    """Split off the rows where Intacct sent a date or time the mapping cannot read
+    (`fields`: row column → (Intacct field, expected format)): loaded as NULL it would be
+    lost without a trace — a payment without its date, a row no newer run may overwrite."""
+    problems: dict[str, list[str]] = {}
+    for target, (source, expected) in fields.items():
+        sent = column(headers, source).loc[rows.index]
+        bad = sent.notna() & rows[target].isna()
+        for recordno, value in zip(rows["intacct_recordno"][bad], sent[bad], strict=True):
+            problems.setdefault(str(recordno), []).append(
+                f"{source}={value!r} is not a {expected} date"
+            )
+    rejected = [
+        Rejected(
+            recordno,
+            "; ".join(found),
+            "Intacct sent a date in a format the sync does not read; the record is left out "
+            "rather than loaded without it. Check the field in Intacct (a changed date format "
+            "or custom field), then retry.",
+        )
+        for recordno, found in problems.items()
+    ]
+    return rows[~rows["intacct_recordno"].astype(str).isin(problems)], rejected
+
+
 def entity(frame: pd.DataFrame) -> pd.Series:
     """MEGAENTITYID, '' for the top level."""
     return column(frame, "MEGAENTITYID").fillna("")
+
+
+def _given(value: object) -> bool:
+    """A value Intacct sent: a record without a field other records of its batch have holds
+    NaN there (invalid JSON, so the database would refuse the whole record)."""
+    return value not in (None, "") and not (isinstance(value, float) and math.isnan(value))
 
 
 def extras(frame: pd.DataFrame, used: set[str]) -> pd.Series:
@@ -80,7 +119,7 @@ def extras(frame: pd.DataFrame, used: set[str]) -> pd.Series:
     if not rest:
         return pd.Series(["{}"] * len(frame), index=frame.index)
     return frame[rest].apply(
-        lambda r: json.dumps({k: v for k, v in r.items() if v not in (None, "")}, sort_keys=True),
+        lambda r: json.dumps({k: v for k, v in r.items() if _given(v)}, sort_keys=True),
         axis=1,
     )
 

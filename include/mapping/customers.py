@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from include.mapping import (
+    TIMESTAMP_FORMAT,
     Mapped,
     column,
     entity,
@@ -16,6 +17,7 @@ from include.mapping import (
     intacct_timestamp,
     reject,
     row_hash,
+    unreadable_dates,
 )
 from include.sync_objects import OBJECTS
 
@@ -65,8 +67,11 @@ def map_records(headers: pd.DataFrame, children: pd.DataFrame | None = None) -> 
         "CUSTOMER STATUS is neither active nor inactive",
         "Check the customer's status in Intacct.",
     )
+    rows, dates = unreadable_dates(
+        rows, headers, {"intacct_whenmodified": ("WHENMODIFIED", TIMESTAMP_FORMAT)}
+    )
     rows = rows.assign(row_hash=row_hash(rows, list(rows.columns)))
-    return Mapped(rows=rows, rejected=rejected + more)
+    return Mapped(rows=rows, rejected=rejected + more + dates)
 
 
 # -- push: ar.customers → CUSTOMER ----------------------------------------------------------

@@ -14,6 +14,8 @@ from typing import Any
 import pandas as pd
 
 from include.mapping import (
+    DATE_FORMAT,
+    TIMESTAMP_FORMAT,
     Mapped,
     NotPushable,
     column,
@@ -24,6 +26,7 @@ from include.mapping import (
     intacct_timestamp,
     money,
     reject,
+    unreadable_dates,
 )
 from include.sync_objects import OBJECTS
 
@@ -80,10 +83,18 @@ def map_records(headers: pd.DataFrame, children: pd.DataFrame | None = None) -> 
         "payment has no currency",
         "Set the payment's currency in Intacct.",
     )
+    rows, dates = unreadable_dates(
+        rows,
+        headers,
+        {
+            "payment_date": ("RECEIPTDATE", DATE_FORMAT),
+            "intacct_whenmodified": ("WHENMODIFIED", TIMESTAMP_FORMAT),
+        },
+    )
     applications = applications[applications["parent_recordno"].isin(rows["intacct_recordno"])]
     applications = applications.drop(columns="detail_recordno")
     rows = hash_with_children(rows, applications)
-    return Mapped(rows=rows, children=applications, rejected=rejected + more)
+    return Mapped(rows=rows, children=applications, rejected=rejected + more + dates)
 
 
 # -- push: local payments → create_arpayment + apply_arpayment per credit note ---------------

@@ -16,6 +16,8 @@ from typing import Any
 import pandas as pd
 
 from include.mapping import (
+    DATE_FORMAT,
+    TIMESTAMP_FORMAT,
     Mapped,
     NotPushable,
     column,
@@ -26,6 +28,7 @@ from include.mapping import (
     intacct_timestamp,
     money,
     reject,
+    unreadable_dates,
 )
 from include.sync_objects import OBJECTS
 
@@ -113,6 +116,16 @@ def map_records(headers: pd.DataFrame, children: pd.DataFrame | None = None) -> 
         rows["intacct_recordno"],
         "a line amount is not a decimal number",
         "Check the document's line amounts in Intacct.",
+    )
+    rejected += more
+    rows, more = unreadable_dates(
+        rows,
+        headers,
+        {
+            "issue_date": ("WHENCREATED", DATE_FORMAT),
+            "due_date": ("WHENDUE", DATE_FORMAT),
+            "intacct_whenmodified": ("WHENMODIFIED", TIMESTAMP_FORMAT),
+        },
     )
     rejected += more
     line_rows = line_rows[line_rows["parent_recordno"].isin(rows["intacct_recordno"])]

@@ -31,6 +31,7 @@ IntacctResultError                 any other function-level failure (base)      
  IntacctPaymentBatchRequiredError  "Please provide a payment batch key"                   no
  IntacctForeignCurrencyUndepositedError  BL02000051 (foreign currency, undeposited funds)  no
  IntacctInvalidReferenceError      "Invalid <dimension/account> '…' specified."           no
+ IntacctInvalidFormatError         BL03000018 "Illegal format for …" (e-mail, date, …)    no
  IntacctTransactionAbortedError    XL03000009 (rolled back with the transaction)          [3]
  IntacctResultIdExpiredError       "readMore failed" (invalid or expired resultId)        no
  IntacctObjectNotFoundError        "Query Failed" / "Object definition … not found"       no
@@ -40,6 +41,8 @@ IntacctResultError                 any other function-level failure (base)      
 IntacctResponseError               body is not a usable Intacct response                  yes [5]
 IntacctHttpError                   other HTTP 4xx without an XML body                     no
 IntacctCertificateError            the endpoint's TLS certificate failed verification     no
+IntacctConnectionConfigError       a connection field cannot be used (a ValueError;       no
+                                   raised before any request)
 =================================  =====================================================  =========
 
 [1] The hook renews the session and replays the request once (no function ran).
@@ -306,6 +309,13 @@ class IntacctInvalidReferenceError(IntacctResultError):
     )
 
 
+class IntacctInvalidFormatError(IntacctResultError):
+    hint = (
+        "Intacct refused the format of a value (BL03000018 \"Illegal format for …\": an e-mail "
+        "address, a date, an amount): correct it on the local record, then retry."
+    )
+
+
 class IntacctTransactionAbortedError(IntacctResultError):
     hint = "Rolled back with its transaction because another function failed."
 
@@ -349,6 +359,15 @@ class IntacctCertificateError(IntacctError):
 
     hint = ("The endpoint's TLS certificate failed verification: check the endpoint URL; "
             "verification cannot be turned off.")
+
+
+# -- configuration ----------------------------------------------------------------------
+class IntacctConnectionConfigError(ValueError):
+    """A field of the Airflow connection cannot be used (nothing was sent to Intacct).
+
+    The message names the connection, the field and the fix. Retrying cannot help: a run
+    refuses it in its first task instead of spending its retries.
+    """
 
 
 # -- classification ----------------------------------------------------------------------
@@ -425,6 +444,8 @@ def classify(
         return IntacctForeignCurrencyUndepositedError(**kw)
     if re.search(r"invalid [a-z /]+ '[^']*' specified", own_text):
         return IntacctInvalidReferenceError(**kw)
+    if _has(own, "BL03000018") or "illegal format for" in own_text:
+        return IntacctInvalidFormatError(**kw)
     if _has(own, "DL02000001") or any(e.errorno.lower().startswith("invalid fields list")
                                       for e in own):
         return IntacctFieldNotFoundError(**kw)

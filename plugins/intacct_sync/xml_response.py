@@ -207,7 +207,10 @@ class Result:
         """The typed error for a failed or aborted result, else ``None``."""
         if self.status == "success":
             return None
-        errors = self.errors or [ErrorDetail(self.status, f"{self.function} {self.status}")]
+        errors = self.errors or [ErrorDetail(
+            self.status or "no status",
+            f"{self.function or 'the function'} answered {self.status or 'no status'} without "
+            "an error message")]
         return classify(errors, level="result", control_id=self.control_id,
                         function=self.function, status=self.status, http_status=http_status)
 

@@ -44,6 +44,7 @@ from intacct_sync.errors import (
     ErrorDetail,
     IntacctAlreadyRecordedError,
     IntacctCertificateError,
+    IntacctConnectionConfigError,
     IntacctError,
     IntacctGatewayTimeoutError,
     IntacctObjectNotFoundError,
@@ -469,7 +470,11 @@ class IntacctHook(HttpHook):
     @property
     def config(self) -> IntacctConfig:
         if self._config is None:
-            self._config = self._load_config()
+            try:
+                self._config = self._load_config()
+            except ValueError as refused:
+                # Typed, so a run refuses a connection mistake at once instead of retrying it.
+                raise IntacctConnectionConfigError(str(refused)) from None
         return self._config
 
     def _load_config(self) -> IntacctConfig:
@@ -491,6 +496,11 @@ class IntacctHook(HttpHook):
             host = parsed._replace(netloc=f"{parsed.netloc}:{conn.port}").geturl()
         if not urlparse(host).path:
             host = host.rstrip("/") + "/ia/xml/xmlgw.phtml"
+        if urlparse(host).scheme not in ("http", "https") or not urlparse(host).hostname or any(
+                c.isspace() for c in host):
+            raise ValueError(
+                f"Intacct connection {self.intacct_conn_id!r}: endpoint URL {conn.host!r} is not "
+                f"a URL; give it as {DEFAULT_ENDPOINT}")
         _check_tls(self.intacct_conn_id, host, extra)
 
         tz_name = extra.get("company_timezone")
@@ -503,14 +513,27 @@ class IntacctHook(HttpHook):
         try:
             tz = ZoneInfo(str(tz_name))
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"company_timezone {tz_name!r} is not an IANA time zone") from None
+            raise ValueError(
+                f"Intacct connection {self.intacct_conn_id!r}: company_timezone {tz_name!r} is "
+                "not an IANA time zone; give the company's zone, e.g. America/New_York") from None
 
-        page_size = int(extra.get("page_size") or READ_BY_QUERY_MAX_PAGE)
-        max_conc = int(extra.get("max_concurrent_requests") or 2)
-        if not 1 <= page_size <= QUERY_MAX_PAGE:
-            raise ValueError("page_size must be between 1 and 2000")
-        if max_conc < 1:
-            raise ValueError("max_concurrent_requests must be at least 1")
+        def whole(name: str, default: int, allowed: range, meaning: str) -> int:
+            # An explicit 0 is a mistake to report, not a reason to use the default.
+            value = extra.get(name)
+            if value in (None, ""):
+                return default
+            text = str(value).strip()
+            if not text.isdigit() or int(text) not in allowed:
+                raise ValueError(
+                    f"Intacct connection {self.intacct_conn_id!r}: {name}={value!r} must be "
+                    f"{meaning}")
+            return int(text)
+
+        page_size = whole("page_size", READ_BY_QUERY_MAX_PAGE, range(1, QUERY_MAX_PAGE + 1),
+                          "a whole number from 1 to 2000 (records per read call)")
+        max_conc = whole("max_concurrent_requests", 2, range(1, 2**31),
+                         "a whole number of at least 1 (requests in flight at once; "
+                         "Intacct's standard allowance is 2)")
         config = IntacctConfig(
             endpoint_url=host,
             sender_id=need(conn.login, "sender id (login)"),
@@ -1004,8 +1027,11 @@ class IntacctHook(HttpHook):
                         results = resp.result_for(f.control_id)
                         if not results:
                             done[f.control_id] = WriteResult(f, "failure", error=(
-                                IntacctResponseError(f"No result for {f.control_id}",
-                                                     control_id=f.control_id)))
+                                IntacctResponseError(
+                                    f"Intacct's answer has no result for control id "
+                                    f"{f.control_id}; the next push sends it again under the "
+                                    "same control id (if it was applied, Intacct refuses the "
+                                    "replay)", control_id=f.control_id, retryable=False)))
                             del pending[f.control_id]
                             continue
                         wr = self._write_result(f, results[0])
