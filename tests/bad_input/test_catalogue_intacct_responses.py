@@ -122,6 +122,11 @@ UNUSABLE = [
         id="response-failure-without-errormessage",
     ),
     pytest.param(
+        Unusable(_again(Scripted(body=X.page([], controlid="someone-elses-read"))),
+                 E.IntacctResponseError, "No result for function "),
+        id="response-answers-another-function",
+    ),
+    pytest.param(
         Unusable([Scripted(body=X.page([customer(1)], numremaining=3, resultid=""))],
                  E.IntacctResponseError, "CUSTOMER: 3 records remain but no resultId was given"),
         id="response-records-remain-without-resultid",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,6 +100,16 @@ class Scripted:
     exc: Exception | None = None
 
 
+def answering(request_body: bytes | str | None, answer: bytes) -> bytes:
+    """Scripts write results with the placeholder control id "x"; a one-function request
+    gets them under its own function's control id, as Intacct echoes it."""
+    body = request_body.encode() if isinstance(request_body, str) else request_body or b""
+    ids = re.findall(rb'<function controlid="([^"]+)"', body)
+    if len(ids) != 1 or not isinstance(answer, bytes):
+        return answer
+    return answer.replace(b"<controlid>x</controlid>", b"<controlid>" + ids[0] + b"</controlid>")
+
+
 class ScriptedAdapter(BaseAdapter):
     """Answers requests from a script; records every request body."""
 
@@ -114,7 +125,7 @@ class ScriptedAdapter(BaseAdapter):
             raise item.exc
         resp = requests.Response()
         resp.status_code = item.status
-        resp._content = item.body
+        resp._content = answering(request.body, item.body)
         resp.headers.update(item.headers)
         resp.url = request.url
         resp.request = request

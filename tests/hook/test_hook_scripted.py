@@ -713,6 +713,8 @@ def _paged_hook(make_connection, pages: int, per_page: int = 200) -> IntacctHook
     """A hook whose gateway serves `pages` readByQuery/readMore pages generated on demand."""
     from requests.adapters import BaseAdapter
 
+    from tests.hook.conftest import answering
+
     class Pager(BaseAdapter):
         served = 0
 
@@ -726,8 +728,9 @@ def _paged_hook(make_connection, pages: int, per_page: int = 200) -> IntacctHook
                 self.served += 1
                 records = [{"RECORDNO": str(n * per_page + i), "NAME": f"Customer {i}" * 5,
                             "WHENMODIFIED": "01/01/2024 00:00:00"} for i in range(per_page)]
-                resp._content = X.page(records, totalcount=pages * per_page,
-                                       numremaining=(pages - n - 1) * per_page, resultid="R")
+                resp._content = answering(request.body, X.page(
+                    records, totalcount=pages * per_page,
+                    numremaining=(pages - n - 1) * per_page, resultid="R"))
             return resp
 
         def close(self) -> None:

@@ -800,9 +800,15 @@ class IntacctHook(HttpHook):
 
         def attempt() -> Result:
             resp = self._send([fn])
-            results = resp.result_for(control_id) or resp.results
+            # A result that names another function answers another request: never read it
+            # as this one's (an empty page would mark a window synced with nothing in it).
+            results = resp.result_for(control_id) or [
+                r for r in resp.results if not r.control_id]
             if not results:
-                self._raise(IntacctResponseError(f"No result for function {control_id}"))
+                others = sorted({r.control_id for r in resp.results if r.control_id})
+                self._raise(IntacctResponseError(
+                    f"No result for function {control_id}"
+                    + (f" (the answer is for {', '.join(others)})" if others else "")))
             result = results[0]
             err = result.error()
             if err is not None:
