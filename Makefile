@@ -19,7 +19,7 @@ help:
 	@echo "make history DAG=intacct_invoices FROM=2019-01-01 TO=2023-12-31 [ARGS=\"--open-items-only\"]"
 	@echo "            queue an initial data sync on the running Airflow (make up), one run per year"
 	@echo "make errors [ARGS=\"retry 42\" | ARGS=\"ignore 42\"]  list, retry or ignore reconciliation errors"
-	@echo "make bench  every benchmark in one go (≈ 30 min) → bench/REPORT.md + bench/report.png [ARGS=--quick]"
+	@echo "make bench  every benchmark in one go (≈ 20 min) → bench/REPORT.md + bench/report.png [ARGS=--quick]"
 	@echo "make chaos  the fault-injection suite alone (also part of make test)"
 
 $(PY):

@@ -4,7 +4,7 @@ Each benchmark runs as its own process (so peak-memory figures stay clean) and l
 figures as JSON lines (bench/results.py); this script only orchestrates and renders. Every
 figure is set against a baseline or floor measured in the same run, on this machine.
 
-    .venv/bin/python bench/report.py            # the full run (≈ 30 min)
+    .venv/bin/python bench/report.py            # the full run (≈ 20 min)
     .venv/bin/python bench/report.py --quick    # small sizes, to check the pipeline (≈ 8 min)
     .venv/bin/python bench/report.py --render   # re-render from bench/results.json
 
@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -120,7 +121,9 @@ def summary_rows(f: dict) -> list[tuple[str, str, str, str]]:
                      " / ".join(f"{r['peak_rss_mb']:.0f} MB at {r['records']:,}" for r in runs),
                      f"the {runs[0]['records']:,}-record run",
                      f"{runs[-1]['peak_rss_mb'] / runs[0]['peak_rss_mb']:.2f} for "
-                     f"{runs[-1]['records'] / runs[0]['records']:.0f}× the records"))  # fmt: skip
+                     f"{runs[-1]['records'] / runs[0]['records']:.0f}× the records; "
+                     f"{runs[-1]['peak_rss_mb'] / runs[-2]['peak_rss_mb']:.2f} for the last "
+                     f"{runs[-1]['records'] / runs[-2]['records']:.0f}×"))  # fmt: skip
     if parse := f.get("dag_parse"):
         worst = max(parse["files"], key=lambda x: x["seconds"])
         rows.append(("DAG parse time per file (airflow dags report, fresh process)",
@@ -149,7 +152,7 @@ def summary_rows(f: dict) -> list[tuple[str, str, str, str]]:
                      "the same push without faults", f"{faulty / batched:.2f} of its speed"))
     if latency := f.get("push_latency"):
         samples = sorted(latency["samples"])
-        median = samples[len(samples) // 2]
+        median = statistics.median(samples)
         rows.append((f"push ready → posted (NOTIFY → asset watcher → run), {len(samples)} "
                      "invoices", f"median {median:.1f} s, max {samples[-1]:.1f} s",
                      f"the push called directly {latency['floor_s']:.2f} s; promise 60 s",
@@ -273,9 +276,8 @@ def render_chart(data: dict, path: Path) -> None:
             ax = next(panels)
             ax.bar(labels, rates, color=["#2b6cb0", "#e53e3e", "#dd6b20"])
             ax.set_ylabel("records / s")
-            ax.set_title(f"push; ready→posted median "
-                         f"{sorted(latency['samples'])[len(latency['samples']) // 2]:.1f} s",
-                         fontsize=10)  # fmt: skip
+            ax.set_title(f"push; ready→posted median {statistics.median(latency['samples']):.1f} s",
+                         fontsize=10)
         else:
             bars("push throughput", labels, rates, "records / s")
     for ax in panels:
