@@ -1,4 +1,5 @@
-"""Every DAG file imports cleanly, fast, and declares tags, an owner and retries.
+"""Every DAG file imports cleanly, without heavy imports, and declares tags, an owner and
+retries (its parse time is a figure of `make bench`, bench/bench_parse.py, not a test).
 
 The checks live in `dag_problems()` so the same code that guards `dags/` is itself tested
 against a deliberately broken DAG folder.
@@ -11,7 +12,6 @@ from pathlib import Path
 import pytest
 
 DAGS_FOLDER = Path(__file__).resolve().parents[1] / "dags"
-MAX_PARSE_SECONDS = 1.0
 
 
 def dag_problems(folder: Path) -> list[str]:
@@ -22,13 +22,6 @@ def dag_problems(folder: Path) -> list[str]:
     problems = [
         f"{Path(file).name}: import error: {error}" for file, error in bag.import_errors.items()
     ]
-    for stat in bag.dagbag_stats:
-        seconds = stat.duration.total_seconds()
-        if seconds > MAX_PARSE_SECONDS:
-            problems.append(
-                f"{Path(stat.file).name}: takes {seconds:.2f} s to parse "
-                f"(limit {MAX_PARSE_SECONDS} s)"
-            )
     for dag_id, dag in sorted(bag.dags.items()):
         where = f"{Path(dag.fileloc).name} ({dag_id})"
         if not dag.tags:
@@ -69,7 +62,6 @@ def untagged():
 
 untagged()
 """
-SLOW = "import time\ntime.sleep(1.3)\n" + UNTAGGED.replace("untagged", "slow_dag")
 
 
 @pytest.mark.parametrize(
@@ -79,7 +71,6 @@ SLOW = "import time\ntime.sleep(1.3)\n" + UNTAGGED.replace("untagged", "slow_dag
         ("untagged_dag.py", UNTAGGED, "untagged_dag.py (untagged): no tags"),
         ("untagged_dag.py", UNTAGGED, "untagged_dag.py (untagged): no owner"),
         ("untagged_dag.py", UNTAGGED, "untagged_dag.py (untagged): task hello has no retries"),
-        ("slow_dag.py", SLOW, "slow_dag.py: takes "),
     ],
 )
 def test_checker_names_the_file_and_the_problem(tmp_path, filename, source, expected):
