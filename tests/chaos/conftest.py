@@ -12,6 +12,7 @@ import pytest
 from tests.ground_truth import all_records, sandbox_get, sandbox_post
 
 PULLED = ("customers", "invoices", "credit_notes", "payments")
+DOCPARID = {"invoices": "Sales Invoice", "credit_notes": "Sales Return"}
 # Every way the gateway fails, each on a schedule of its own (every 11th call, every 13th, …):
 # together they fail almost half of all calls, and each one fires in even a short test.
 FAULTS = {"http_429": 11, "too_many_operations": 13, "http_502": 17, "http_503": 19,
@@ -19,9 +20,8 @@ FAULTS = {"http_429": 11, "too_many_operations": 13, "http_502": 17, "http_503":
           "offline": 41, "invalid_session": 43}  # fmt: skip
 
 
-def faults_on(server, spread: int = 1) -> None:
-    """Every fault on; `spread` stretches the schedules (2: every 22nd call, every 26th, …)."""
-    sandbox_post(server, "faults", {name: {"every": n * spread} for name, n in FAULTS.items()})
+def faults_on(server) -> None:
+    sandbox_post(server, "faults", {name: {"every": n} for name, n in FAULTS.items()})
 
 
 def faults_off(server) -> dict[str, int]:
@@ -29,7 +29,6 @@ def faults_off(server) -> dict[str, int]:
     fired = sandbox_get(server, "faults")["schedules"]
     sandbox_post(server, "faults", {"clear": True})
     return {name: fired[name]["fired"] for name in FAULTS}
-DOCPARID = {"invoices": "Sales Invoice", "credit_notes": "Sales Return"}
 
 
 def _money(value) -> Decimal:
