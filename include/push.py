@@ -102,8 +102,7 @@ def push_object(hook, connection, name: str, config: SyncConfig) -> PushCounts:
             if not writes:
                 break
             for i in range(0, len(writes), BATCH):
-                batch, unsendable = _sendable(connection, writes[i : i + BATCH], hook, counts)
-                done.update(w.step for w in unsendable)
+                batch = writes[i : i + BATCH]
                 results = hook.write_batch([w.function for w in batch])
                 failed = _commit(connection, batch, results, counts)
                 done.update(w.step for w in failed)
@@ -136,23 +135,6 @@ def _link_customers(connection, links: list, counts: PushCounts) -> None:
                       digest=sent, link={"customer_id": customer_id})  # fmt: skip
         _apply(connection, write, f"link:CUSTOMER:customers-{local_id}-{recordno}", "CUSTOMER",
                str(recordno), counts)  # fmt: skip
-
-
-def _sendable(connection, batch: list[Write], hook, counts: PushCounts
-              ) -> tuple[list[Write], list[Write]]:  # fmt: skip
-    """(writes XML can carry, writes it cannot): PostgreSQL text holds control characters
-    that XML 1.0 cannot; such a record is an error of its own, not a failed batch."""
-    sendable, unsendable = [], []
-    for write in batch:
-        try:
-            write.function.to_element(hook.company_timezone)
-        except ValueError as error:
-            _fail(connection, write, f"{write.label}: {error}", [], "Remove the control "
-                  "character from the record, then retry.", counts)  # fmt: skip
-            unsendable.append(write)
-        else:
-            sendable.append(write)
-    return sendable, unsendable
 
 
 def _commit(connection, batch: list[Write], results: list, counts: PushCounts) -> list[Write]:

@@ -41,6 +41,7 @@ IntacctResultError                 any other function-level failure (base)      
 IntacctResponseError               body is not a usable Intacct response                  yes [5]
 IntacctHttpError                   other HTTP 4xx without an XML body                     no
 IntacctCertificateError            the endpoint's TLS certificate failed verification     no
+IntacctUnsendableError             a record's value cannot be written in XML (not sent)   no
 IntacctConnectionConfigError       a connection field cannot be used (a ValueError;       no
                                    raised before any request)
 =================================  =====================================================  =========
@@ -359,6 +360,13 @@ class IntacctCertificateError(IntacctError):
 
     hint = ("The endpoint's TLS certificate failed verification: check the endpoint URL; "
             "verification cannot be turned off.")
+
+
+class IntacctUnsendableError(IntacctError):
+    """One function of a write batch could not be put into XML (e.g. a control character
+    XML 1.0 cannot carry): that record fails, nothing of it was sent, the others go."""
+
+    hint = "Remove the control character from the record, then retry."
 
 
 # -- configuration ----------------------------------------------------------------------

@@ -60,6 +60,7 @@ from intacct_sync.errors import (
     IntacctTransactionAbortedError,
     IntacctTransientError,
     IntacctUnreachableError,
+    IntacctUnsendableError,
     IntacctUserCredentialsError,
     classify,
     error_for_http_status,
@@ -1019,14 +1020,25 @@ class IntacctHook(HttpHook):
     def _write_chunk(self, chunk: Sequence[WriteFunction],
                      transaction: bool) -> dict[str, WriteResult]:
         tz = self.company_timezone
-        pending = {f.control_id: f for f in chunk}
+        elements: dict[str, etree._Element] = {}
         done: dict[str, WriteResult] = {}
+        for f in chunk:
+            try:
+                elements[f.control_id] = f.to_element(tz)
+            except ValueError as unsendable:  # e.g. a control character XML cannot carry
+                if transaction:  # all or nothing: nothing is sent
+                    raise
+                done[f.control_id] = WriteResult(f, "failure", error=IntacctUnsendableError(
+                    str(unsendable), control_id=f.control_id))
+        pending = {f.control_id: f for f in chunk if f.control_id in elements}
+        if not pending:
+            return done
         provisional: dict[str, WriteResult] = {}
         try:
             for attempt in self.retrying():
                 with attempt:
                     fns = list(pending.values())
-                    resp = self._send([f.to_element(tz) for f in fns], uniqueid=True,
+                    resp = self._send([elements[f.control_id] for f in fns], uniqueid=True,
                                       transaction=transaction)
                     transient: IntacctError | None = None
                     for f in fns:
