@@ -5,7 +5,7 @@ figures as JSON lines (bench/results.py); this script only orchestrates and rend
 figure is set against a baseline or floor measured in the same run, on this machine.
 
     .venv/bin/python bench/report.py            # the full run (≈ 20 min)
-    .venv/bin/python bench/report.py --quick    # small sizes, to check the pipeline (≈ 8 min)
+    .venv/bin/python bench/report.py --quick    # small sizes, to check the pipeline (≈ 5 min)
     .venv/bin/python bench/report.py --render   # re-render from bench/results.json
 
 A benchmark that fails is reported as failed (with its log under .local/bench/) and makes the
