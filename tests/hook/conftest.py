@@ -7,7 +7,6 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 import requests
@@ -15,11 +14,7 @@ from intacct_sync.hooks import intacct as hook_module
 from intacct_sync.hooks.intacct import IntacctHook
 from requests.adapters import BaseAdapter
 
-FIXTURES = Path(
-    os.environ.get(
-        "INTACCT_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "intacct-fixtures"
-    )
-)
+from tests.fixtures import INTACCT_FIXTURES as FIXTURES
 
 FAST_RETRIES = {
     "retry_attempts": 4,

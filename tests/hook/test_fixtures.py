@@ -1,4 +1,4 @@
-"""Every file in shared/intacct-fixtures parsed into the right records or typed error.
+"""Every file in tests/fixtures/intacct parsed into the right records or typed error.
 
 Each test names its fixture file (in the test id too), so a failure says which real
 Intacct document the hook misread.

@@ -1,15 +1,15 @@
-"""Every fixture in ../shared/intacct-fixtures: the sandbox answers the equivalent request with
+"""Every fixture in tests/fixtures/intacct: the sandbox answers the equivalent request with
 the same structure (element paths, attributes, nesting and failure level)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from lxml import etree
 
 from include.intacct_sandbox import SandboxServer
+from tests.fixtures import INTACCT_FIXTURES as FIXTURES
 
 from .intacct_client import (
     SAFE_PARSER,
@@ -22,7 +22,6 @@ from .intacct_client import (
     sandbox_json,
 )
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "intacct-fixtures"
 ENVELOPE_NODES = ("response", "response/control", "response/operation",
                   "response/operation/result", "response/errormessage/error",
                   "response/operation/errormessage/error",
