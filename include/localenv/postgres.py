@@ -4,10 +4,16 @@ It lives under `.local/postgres/` (git-ignored), listens on loopback only, and i
 stopped by the pid in its own `postmaster.pid` — never by process name, so other PostgreSQL
 servers on the machine are never touched. Standard library only: this runs before the venv
 has anything in it.
+
+As root, the server runs as the `postgres` OS user, which cannot enter a clone in a private
+directory (root's home, `mktemp -d`). Then its files live in a directory of their own under
+`/var/lib/intacct-sync/postgres/`, named after the clone's path and owned by `postgres`, and
+`.local/postgres/home` records where: the user's directory permissions are never changed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pwd
 import shutil
@@ -25,6 +31,8 @@ ROLE = "intacct_sync"
 # default, also written in airflow_settings.yaml. Production uses its own connection.
 ROLE_PASSWORD = "intacct_sync"  # noqa: S105
 DATABASES = ("airflow", "airflow_test", "ar")
+# Where the server's files go when the `postgres` user cannot reach the clone (see above).
+OUTSIDE_HOMES = Path("/var/lib/intacct-sync/postgres")
 
 
 class SetupError(RuntimeError):
@@ -33,29 +41,43 @@ class SetupError(RuntimeError):
 
 @dataclass(frozen=True)
 class PostgresPaths:
-    """Where the project's server keeps its files."""
+    """Where the project's server keeps its files: `root` is the clone's `.local/postgres`,
+    `home` holds what the server itself reads and writes (the same folder, unless the server's
+    OS user cannot reach it: see the module docstring)."""
 
     root: Path
+    home: Path
 
     @property
     def data(self) -> Path:
-        return self.root / "data"
+        return self.home / "data"
 
     @property
     def socket_dir(self) -> Path:
-        return self.root / "run"
+        return self.home / "run"
 
     @property
     def log(self) -> Path:
-        return self.root / "server.log"
+        return self.home / "server.log"
 
     @property
     def port_file(self) -> Path:
         return self.root / "port"
 
     @property
+    def home_file(self) -> Path:
+        return self.root / "home"
+
+    @property
     def pid_file(self) -> Path:
         return self.data / "postmaster.pid"
+
+
+def outside_home(root: Path) -> Path:
+    """The server's own folder for a clone the `postgres` user cannot enter: one per clone
+    path, so two clones never share a cluster."""
+    key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+    return OUTSIDE_HOMES / key
 
 
 def default_search_dirs() -> list[str]:
@@ -163,8 +185,24 @@ class PostgresServer:
     """One private cluster: `ensure_running()` is idempotent and recovers interrupted set-ups."""
 
     def __init__(self, root: Path) -> None:
-        self.paths = PostgresPaths(root)
+        self.root = root
+        self._paths: PostgresPaths | None = None
         self._bin: Path | None = None
+
+    @property
+    def paths(self) -> PostgresPaths:
+        """Decided once per clone: a recorded home is kept; else the clone's own folder when
+        the server's OS user can use it, else a folder outside (created on first use)."""
+        if self._paths is None:
+            home_file = self.root / "home"
+            if home_file.exists():
+                home = Path(home_file.read_text().strip())
+            elif self._owner() is None or self._owner_can_use(self.root.parent):
+                home = self.root
+            else:
+                home = outside_home(self.root)
+            self._paths = PostgresPaths(self.root, home)
+        return self._paths
 
     # -- helpers ---------------------------------------------------------------------------
     @property
@@ -185,12 +223,22 @@ class PostgresServer:
                 "is none. Create it (useradd --system postgres) or run make as a normal user."
             ) from missing
 
+    def _owner_can_use(self, directory: Path) -> bool:
+        """Whether the server's OS user can reach `directory` through every parent (root's
+        own access says nothing about it). A folder not made yet counts as its parent."""
+        owner = self._owner()
+        while not directory.exists():
+            directory = directory.parent
+        probe = ["runuser", "-u", owner.pw_name, "--", "test", "-x", str(directory)]  # type: ignore[union-attr]
+        return subprocess.run(probe, cwd="/", capture_output=True).returncode == 0
+
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         owner = self._owner()
         command = list(args)
         if owner is not None:
             command = ["runuser", "-u", owner.pw_name, "--", *command]
-        result = subprocess.run(command, capture_output=True, text=True)
+        # The server's user may not be able to enter the caller's working directory.
+        result = subprocess.run(command, capture_output=True, text=True, cwd="/")
         if check and result.returncode != 0:
             raise SetupError(
                 f"`{' '.join(args)}` failed (exit {result.returncode}):\n"
@@ -199,18 +247,29 @@ class PostgresServer:
         return result
 
     def _prepare_dirs(self) -> None:
-        self.paths.root.mkdir(parents=True, exist_ok=True)
-        self.paths.socket_dir.mkdir(exist_ok=True)
+        paths = self.paths
+        paths.root.mkdir(parents=True, exist_ok=True)
+        if paths.home != paths.root:
+            paths.home.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
+            paths.home.mkdir(exist_ok=True, mode=0o700)
+            if not paths.home_file.exists():
+                paths.home_file.write_text(f"{paths.home}\n")
+                print(
+                    f"postgres: the postgres OS user cannot enter {paths.root}; the server's "
+                    f"files live in {paths.home} (recorded in {paths.home_file})."
+                )
+        paths.socket_dir.mkdir(exist_ok=True)
         owner = self._owner()
         if owner is not None:
-            for path in (self.paths.root, self.paths.socket_dir):
+            for path in (paths.home, paths.socket_dir):
                 os.chown(path, owner.pw_uid, owner.pw_gid)
-            # The server must be able to reach its directory through every parent.
-            for parent in self.paths.root.resolve().parents:
-                if not os.access(parent, os.X_OK, effective_ids=False):
-                    raise SetupError(
-                        f"{parent} is not traversable; PostgreSQL cannot reach its data."
-                    )
+            if not self._owner_can_use(paths.socket_dir):
+                raise SetupError(
+                    f"The {owner.pw_name} OS user, which runs PostgreSQL when make runs as "
+                    f"root, cannot reach {paths.home}. Make its parent directories "
+                    f"traversable for other users (chmod o+x), or delete {paths.home_file} "
+                    "to choose again, or run make as an ordinary user."
+                )
 
     @property
     def port(self) -> int:
@@ -242,7 +301,7 @@ class PostgresServer:
         if self.is_initialised():
             return
         if self.paths.data.exists() and any(self.paths.data.iterdir()):
-            aside = self.paths.root / f"data.incomplete-{time.strftime('%Y%m%d-%H%M%S')}"
+            aside = self.paths.home / f"data.incomplete-{time.strftime('%Y%m%d-%H%M%S')}"
             self.paths.data.rename(aside)
             print(
                 f"postgres: {self.paths.data} was half-initialised (interrupted run); "
@@ -254,7 +313,7 @@ class PostgresServer:
             if port != preferred:
                 print(f"postgres: port {preferred} is taken; using free port {port}.")
             self.paths.port_file.write_text(f"{port}\n")
-        pwfile = self.paths.root / ".initdb-pw"
+        pwfile = self.paths.home / ".initdb-pw"
         pwfile.write_text(ROLE_PASSWORD + "\n")
         owner = self._owner()
         if owner is not None:

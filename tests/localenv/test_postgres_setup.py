@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import tempfile
@@ -85,3 +86,34 @@ def test_missing_binaries_without_apt_say_what_to_do(tmp_path):
     assert "PostgreSQL 15 binaries (initdb, pg_ctl) were not found" in message
     assert "apt-get is unavailable" in message
     assert "PG_BIN" in message
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the server runs as another OS user only as root")
+def test_a_clone_in_a_private_directory_gets_a_server_as_root():
+    """A clone in a mode-700 folder (root's home, `mktemp -d`): the `postgres` user cannot
+    enter it, so the server's files live outside, recorded in the clone, and nothing about
+    the user's folder changes."""
+    private = Path(tempfile.mkdtemp(prefix="intacct-private-clone-"))
+    root = private / "clone" / ".local" / "postgres"
+    server = PostgresServer(root)
+    try:
+        assert private.stat().st_mode & 0o777 == 0o700
+        assert server.start() is True
+        home = Path((root / "home").read_text().strip())
+        assert home == server.paths.home and not home.is_relative_to(private)
+        assert server.psql("postgres", "SELECT current_setting('data_directory')") == str(
+            home / "data"
+        )
+        assert private.stat().st_mode & 0o777 == 0o700  # the user's folder is untouched
+        assert server.stop() is True
+        # A new process finds the same cluster again through the record: idempotent.
+        again = PostgresServer(root)
+        assert again.paths.home == home
+        assert again.start() is True
+        assert again.psql("postgres", "SELECT 1") == "1"
+        assert again.start() is False
+    finally:
+        server.stop()
+        PostgresServer(root).stop()
+        shutil.rmtree(server.paths.home, ignore_errors=True)
+        shutil.rmtree(private, ignore_errors=True)
