@@ -27,20 +27,22 @@ def scratch_root() -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def half_initialised_server(scratch_root: Path) -> Iterator[PostgresServer]:
-    """A server whose data folder was left half-written by an interrupted initdb."""
-    data = scratch_root / "pg" / "data"
+    """A server whose data folder was left half-written by an interrupted initdb (wherever
+    the server keeps its files: in the clone, or outside it when the clone is private)."""
+    server = PostgresServer(scratch_root / "pg")
+    data = server.paths.data
     data.mkdir(parents=True)
     (data / "base").mkdir()
     (data / "precious.txt").write_text("left by an interrupted run")
-    server = PostgresServer(scratch_root / "pg")
     yield server
     server.stop()
+    shutil.rmtree(server.paths.home, ignore_errors=True)
 
 
 def test_half_initialised_folder_is_moved_aside_not_wiped(half_initialised_server):
     server = half_initialised_server
     assert server.start() is True
-    aside = [p for p in server.paths.root.iterdir() if p.name.startswith("data.incomplete-")]
+    aside = [p for p in server.paths.home.iterdir() if p.name.startswith("data.incomplete-")]
     assert len(aside) == 1
     assert (aside[0] / "precious.txt").read_text() == "left by an interrupted run"
     assert server.psql("postgres", "SELECT 1") == "1"
