@@ -44,6 +44,7 @@ class PushCounts:
     replayed: int = 0  # Intacct had already recorded the write (a replay after a timeout)
     failed: int = 0
     waiting: int = 0
+    settled: int = 0  # done without a write: Intacct had nothing of it (a void before posting)
     failed_ids: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -99,6 +100,7 @@ def push_object(hook, connection, name: str, config: SyncConfig) -> PushCounts:
             _record_rejected(connection, name, rejected, counts)
             done.update((r[0], "create", "") for r in rejected)
             _link_customers(connection, plan.links, counts)
+            _settle(connection, [w for w in plan.settled if w.step not in done], counts)
             if not writes:
                 break
             for i in range(0, len(writes), BATCH):
@@ -135,6 +137,14 @@ def _link_customers(connection, links: list, counts: PushCounts) -> None:
                       digest=sent, link={"customer_id": customer_id})  # fmt: skip
         _apply(connection, write, f"link:CUSTOMER:customers-{local_id}-{recordno}", "CUSTOMER",
                str(recordno), counts)  # fmt: skip
+
+
+def _settle(connection, settled: list[Write], counts: PushCounts) -> None:
+    """Steps with nothing to send are recorded like a write, so they are planned only once."""
+    for write in settled:
+        intacct_object = OBJECTS[write.object].push.intacct_object  # type: ignore[union-attr]
+        _apply(connection, write, f"local:{write.object}-{write.local_id}-{write.action}"
+               f"{'-' + write.part if write.part else ''}", intacct_object, None, counts)
 
 
 def _commit(connection, batch: list[Write], results: list, counts: PushCounts) -> list[Write]:
@@ -188,6 +198,8 @@ def _apply(connection, write: Write, control_id: str, intacct_object: str, key: 
         return False
     if write.action == "link":
         counts.linked += 1
+    elif write.function is None:
+        counts.settled += 1
     else:
         counts.posted += 1
     return True

@@ -53,6 +53,9 @@ class Plan:
     # Customers that already exist in Intacct: (local id, Intacct RECORDNO, CUSTOMERID, digest)
     links: list[tuple[int, str, str, str]] = field(default_factory=list)
     rejected: list[tuple[int, str, NotPushable]] = field(default_factory=list)  # id, label, why
+    # Steps Intacct has nothing to do for (a void of a payment it never received): recorded
+    # as done, with their link values, and never sent.
+    settled: list[Write] = field(default_factory=list)
     waiting: int = 0  # ready, but something they refer to is not in Intacct yet
     # Some records need another write once these are in Intacct (a payment's credit notes
     # are applied after the payment): plan again after sending.
@@ -215,12 +218,13 @@ def _match(row: Mapping[str, Any], candidates: list[dict[str, Any]]) -> Any:
 
 def _document_planner(name: str, kind: str) -> Callable[..., Plan]:
     """Invoices (A/R invoice) and credit notes (A/R adjustment): non-draft local documents
-    are posted once; afterwards only a void is posted (reverse_invoice / delete_aradjustment).
+    are posted once; afterwards only a void is posted, as a reversal (reverse_invoice /
+    reverse_aradjustment): Intacct refuses to delete a document that was ever applied.
     """
     obj = OBJECTS[name]
     intacct_object = obj.push.intacct_object  # type: ignore[union-attr]
     create = "create_invoice" if kind == "invoice" else "create_aradjustment"
-    void = "reverse_invoice" if kind == "invoice" else "delete_aradjustment"
+    void = "reverse_invoice" if kind == "invoice" else "reverse_aradjustment"
 
     def plan(connection, hook, config: SyncConfig) -> Plan:
         rows = _rows(
@@ -240,7 +244,7 @@ def _document_planner(name: str, kind: str) -> Callable[..., Plan]:
             label = f"{kind.replace('_', ' ')} {row['number']}"
             record = _record(name, row)
             if row["state"] == "void":
-                fields = {"datereversed": _today(hook)} if kind == "invoice" else {}
+                fields = {"datereversed": _today(hook)}
                 result.writes.append(
                     Write(
                         name, row["id"], "void",
@@ -283,25 +287,32 @@ def _children(connection, table: str | None, parent: str | None, rows: list[dict
 
 
 def plan_payments(connection, hook, config: SyncConfig) -> Plan:
-    """A/R payment for the cash (the fee part applied to the fee invoice, or left as an
-    overpayment), then one apply_arpayment per credit-note application; a void reverses only
-    the A/R payment and leaves a warning about the credit applications."""
+    """A/R payment for the cash (the fee part applied to the fee invoice, if the payment has
+    one, else left as an overpayment), then one apply_arpayment per credit-note application.
+    A void is `_void_writes`."""
     rows = _rows(
         connection,
-        "SELECT p.*, c.intacct_customer_id AS customer_key,"
+        "SELECT * FROM (SELECT p.*, c.intacct_customer_id AS customer_key,"
         " c.intacct_recordno IS NOT NULL AS customer_linked,"
-        f" {_posted('p', 'create')} AS created, f.amount AS fee_amount,"
+        f" {_posted('p', 'create')} AS created, {_posted('p', 'void')} AS voided,"
+        " f.id AS fee_id, f.created_at AS fee_created_at, f.amount AS fee_amount,"
         " (SELECT x.intacct_key FROM intacct_sync.pushes x WHERE x.object = 'convenience_fees'"
-        "  AND x.local_id = f.id AND x.action = 'create') AS fee_invoice_key"
+        "  AND x.local_id = f.id AND x.action = 'create') AS fee_invoice_key,"
+        " EXISTS (SELECT 1 FROM intacct_sync.pushes x WHERE x.object = 'convenience_fees'"
+        "  AND x.local_id = f.id AND x.action = 'void') AS fee_voided"
         " FROM ar.payments p LEFT JOIN ar.customers c ON c.id = p.customer_id"
         " LEFT JOIN ar.convenience_fees f ON f.payment_id = p.id"
-        " WHERE p.origin = 'local' AND p.deleted_at IS NULL AND p.state <> 'draft'"
-        f" AND {_not_ignored('p')} AND NOT {_posted('p', 'void')}"
-        # Only what still needs a write: a void, the payment itself, or a credit application
-        # (so the push does not reread every payment it ever posted).
-        f" AND (p.state = 'void' OR (p.amount > 0 AND NOT {_posted('p', 'create')})"
-        "  OR EXISTS (SELECT 1 FROM ar.payment_applications a WHERE a.payment_id = p.id"
-        f"   AND a.credit_amount > 0 AND NOT {_applied('p.id', 'a.line_no')})) ORDER BY p.id",
+        " WHERE p.origin = 'local' AND p.deleted_at IS NULL AND p.state <> 'draft') p"
+        f" WHERE {_not_ignored('p')}"
+        # Only what still needs a write: a void (and then its fee invoice's reversal), the
+        # payment itself, or a credit application (so the push does not reread every payment
+        # it ever posted).
+        " AND CASE WHEN p.state = 'void'"
+        "  THEN NOT p.voided OR (p.fee_invoice_key IS NOT NULL AND NOT p.fee_voided)"
+        "  ELSE NOT p.voided AND ((p.amount > 0 AND NOT p.created)"
+        "   OR EXISTS (SELECT 1 FROM ar.payment_applications a WHERE a.payment_id = p.id"
+        f"    AND a.credit_amount > 0 AND NOT {_applied('p.id', 'a.line_no')})) END"
+        " ORDER BY p.id",
         {"object": "payments"},
     )
     applications = _rows(
@@ -324,16 +335,7 @@ def plan_payments(connection, hook, config: SyncConfig) -> Plan:
         label = f"payment {reference}"
         record = _record("payments", row)
         if row["state"] == "void":
-            if row["created"]:
-                applied = [a["credit_number"] for a in apps if a["applied"]]
-                plan.writes.append(
-                    Write(
-                        "payments", row["id"], "void",
-                        _write("reverse_arpayment", "ARPYMT", record,
-                               {"datereversed": _today(hook)}, key=str(row["intacct_recordno"])),
-                        label, link={"warning": _void_warning(applied)},
-                    )
-                )  # fmt: skip
+            _void_writes(plan, hook, row, apps, label)
             continue
         cash = [a for a in apps if Decimal(a["amount"]) > 0]
         credits = [a for a in apps if Decimal(a["credit_amount"]) > 0]
@@ -349,7 +351,9 @@ def plan_payments(connection, hook, config: SyncConfig) -> Plan:
             continue
         if not row["created"] and Decimal(row["amount"]) > 0:
             items = [(str(a["invoice_key"]), Decimal(a["amount"])) for a in cash]
-            if fee and write_on:
+            # A fee invoice, once created, is paid by its payment whatever the mode is now:
+            # a change of mode applies to new payments only.
+            if fee and row["fee_invoice_key"]:
                 items.append((str(row["fee_invoice_key"]), fee))
             try:
                 fields = payment_mapping.to_intacct(
@@ -384,18 +388,57 @@ def plan_payments(connection, hook, config: SyncConfig) -> Plan:
     return plan
 
 
-def _void_warning(credit_numbers: list[str]) -> str | None:
+def _void_writes(plan: Plan, hook, row: dict[str, Any], apps: list[dict], label: str) -> None:
+    """A voided payment (design.md, Payments): reverse its A/R payment, then its
+    convenience-fee invoice (Intacct refuses to reverse an invoice that is still paid). Its
+    credit applications are not reversed: Intacct's API reverses payments, not credit
+    applications, so a person unapplies them and the payment carries a warning saying so.
+    A payment Intacct has no A/R payment of (credit-only, or voided before posting) is
+    settled here: nothing to send, the warning if its credits were applied."""
+    applied = [a["credit_number"] for a in apps if a["applied"]]
+    if not row["voided"]:
+        if row["created"]:
+            plan.writes.append(
+                Write(
+                    "payments", row["id"], "void",
+                    _write("reverse_arpayment", "ARPYMT", _record("payments", row),
+                           {"datereversed": _today(hook)}, key=str(row["intacct_recordno"])),
+                    label, link={"warning": _void_warning(applied, reversed_payment=True)},
+                )
+            )  # fmt: skip
+            plan.follow_up |= bool(row["fee_invoice_key"])  # the fee invoice after it
+            return
+        plan.settled.append(
+            Write("payments", row["id"], "void", None, label,
+                  link={"warning": _void_warning(applied, reversed_payment=False)})
+        )  # fmt: skip
+    if row["fee_invoice_key"] and not row["fee_voided"]:
+        fee = {"id": row["fee_id"], "created_at": row["fee_created_at"]}
+        plan.writes.append(
+            Write(
+                "convenience_fees", row["fee_id"], "void",
+                _write("reverse_invoice", "ARINVOICE", _record("convenience_fees", fee),
+                       {"datereversed": _today(hook)}, key=str(row["fee_invoice_key"])),
+                f"convenience fee {fee_mapping.invoice_number(fee)} of {label}",
+            )
+        )  # fmt: skip
+
+
+def _void_warning(credit_numbers: list[str], *, reversed_payment: bool) -> str | None:
     if not credit_numbers:
         return None
+    done = "the A/R payment was reversed in Intacct, but " if reversed_payment else ""
     return (
-        "Voided: the A/R payment was reversed in Intacct, but the credit applications of "
-        f"credit note(s) {', '.join(credit_numbers)} were not; reverse them by hand in Intacct."
+        f"Voided: {done}the credit applications of credit note(s) {', '.join(credit_numbers)}"
+        " were not reversed; reverse them by hand in Intacct (Posted payments, Unapply)."
     )
 
 
 def plan_convenience_fees(connection, hook, config: SyncConfig) -> Plan:
-    """write_on: one convenience-fee A/R invoice per fee of a ready local payment (the
-    payment then applies the fee part to it); write_off: nothing (an overpayment)."""
+    """write_on: one convenience-fee A/R invoice per fee of a ready local payment that is not
+    in Intacct yet (the payment then applies the fee part to it): switching to write_on does
+    not bill fees of payments already posted. write_off: nothing (an overpayment). A voided
+    payment's fee invoice is reversed by the payments push, after the payment."""
     plan = Plan()
     if config.convenience_fee_mode != "write_on":
         return plan
@@ -408,6 +451,8 @@ def plan_convenience_fees(connection, hook, config: SyncConfig) -> Plan:
         " LEFT JOIN ar.customers c ON c.id = p.customer_id"
         " WHERE p.origin = 'local' AND p.deleted_at IS NULL"
         " AND p.state NOT IN ('draft', 'void')"
+        " AND NOT EXISTS (SELECT 1 FROM intacct_sync.pushes x WHERE x.object = 'payments'"
+        "  AND x.local_id = p.id AND x.action = 'create')"
         f" AND {_not_ignored('f')} AND NOT {_posted('f', 'create')} ORDER BY f.id",
         {"object": "convenience_fees"},
     )
