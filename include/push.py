@@ -22,6 +22,7 @@ from typing import Any
 
 import psycopg2
 
+from include import customer_sync
 from include.loading import record_errors, resolve_errors
 from include.mapping import Rejected
 from include.push_plans import PLANNERS, Write
@@ -44,7 +45,7 @@ class PushCounts:
     replayed: int = 0  # Intacct had already recorded the write (a replay after a timeout)
     failed: int = 0
     waiting: int = 0
-    settled: int = 0  # done without a write: Intacct had nothing of it (a void before posting)
+    settled: int = 0  # done without a write (a void Intacct never saw, a customer already equal)
     failed_ids: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -53,9 +54,16 @@ class PushCounts:
 
 
 # What a successful write changes on the local record (the key link), same transaction.
+_CUSTOMER_KEY = (
+    "UPDATE ar.customers SET intacct_recordno = %(key)s, intacct_customer_id = %(customer_id)s"
+    " WHERE id = %(id)s"
+)
 LINKS: dict[tuple[str, str], str] = {
-    ("customers", "create"): "UPDATE ar.customers SET intacct_recordno = %(key)s,"
-    " intacct_customer_id = %(customer_id)s WHERE id = %(id)s",
+    # Customers sync both ways: what Intacct accepted is the new agreed version.
+    ("customers", "create"): f"{_CUSTOMER_KEY}; {customer_sync.RECORD_SYNCED}",
+    ("customers", "link"): _CUSTOMER_KEY,  # compared with Intacct's version by the next push
+    ("customers", "update"): customer_sync.RECORD_SYNCED,
+    ("customers", "synced"): customer_sync.RECORD_SYNCED,
     ("invoices", "create"): "UPDATE ar.invoices SET ar_recordno = %(key)s WHERE id = %(id)s",
     ("credit_notes", "create"): "UPDATE ar.credit_notes SET ar_recordno = %(key)s"
     " WHERE id = %(id)s",
@@ -63,7 +71,6 @@ LINKS: dict[tuple[str, str], str] = {
     ("payments", "void"): "UPDATE ar.payments SET warning = coalesce(%(warning)s, warning)"
     " WHERE id = %(id)s",
 }
-LINKS[("customers", "link")] = LINKS[("customers", "create")]
 # Creates whose key later writes need: without it the record is not marked posted.
 NEEDS_KEY = {("customers", "create"), ("invoices", "create"), ("credit_notes", "create"),
              ("payments", "create"), ("convenience_fees", "create")}  # fmt: skip

@@ -17,9 +17,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import pandas as pd
 import psycopg2.extras
 from lxml import etree
 
+from include import customer_sync
 from include.mapping import NotPushable
 from include.mapping import convenience_fees as fee_mapping
 from include.mapping import customers as customer_mapping
@@ -115,38 +117,28 @@ def _applied(payment: str, line: str) -> str:
 
 # -- planners: one per object -------------------------------------------------------------
 def plan_customers(connection, hook, config: SyncConfig) -> Plan:
-    """New local customers are linked to an existing Intacct customer (same id, account
-    number, then name) or created; linked ones are updated when their data changes."""
+    """Unlinked local customers are linked to an existing Intacct customer (same id, account
+    number, then name, never over a conflicting account number) or created. Linked customers,
+    whichever side created them, sync both ways (include/customer_sync.py): a local change
+    since the last sync is sent as an update, unless Intacct changed too (a conflict: Intacct
+    wins, recorded); Intacct's current version is read first."""
     rows = _rows(
         connection,
-        "SELECT c.*, (SELECT p.digest FROM intacct_sync.pushes p WHERE p.object = %(object)s"
-        "  AND p.local_id = c.id ORDER BY p.posted_at DESC LIMIT 1) AS last_digest,"
-        " (SELECT count(*) FROM intacct_sync.pushes p WHERE p.object = %(object)s"
-        "  AND p.local_id = c.id) AS posts"
-        f" FROM ar.customers c WHERE c.origin = 'local' AND c.deleted_at IS NULL"
+        "SELECT c.*, s.synced, (SELECT count(*) FROM intacct_sync.pushes p"
+        "  WHERE p.object = %(object)s AND p.local_id = c.id) AS posts"
+        " FROM ar.customers c LEFT JOIN intacct_sync.customer_sync s ON s.customer_id = c.id"
+        " WHERE c.deleted_at IS NULL AND (c.origin = 'local' OR c.intacct_recordno IS NOT NULL)"
         f" AND {_not_ignored('c')} ORDER BY c.id",
         {"object": "customers"},
     )
     plan = Plan()
-    new = [r for r in rows if not r["posts"]]
+    new = [r for r in rows if r["intacct_recordno"] is None]
+    changed = [r for r in rows if r["intacct_recordno"] is not None
+               and customer_sync.snapshot(r) != r["synced"]]  # fmt: skip
     matches = _intacct_customers(hook, new)
-    for row in rows:
+    for row in new:
         payload = customer_mapping.to_intacct(row)
-        customer_id = payload["CUSTOMERID"]
-        label = f"customer {customer_id} ({row['name']})"
-        sent = digest(payload)
-        if row["posts"]:
-            if sent != row["last_digest"]:
-                plan.writes.append(
-                    Write(
-                        "customers", row["id"], "update",
-                        _write("update", "CUSTOMER", _record("customers", row),
-                               {"RECORDNO": row["intacct_recordno"], **payload},
-                               version=str(row["posts"])),
-                        label, digest=sent,
-                    )
-                )  # fmt: skip
-            continue
+        label = f"customer {payload['CUSTOMERID']} ({row['name']})"
         found = _match(row, matches)
         if isinstance(found, NotPushable):
             plan.rejected.append((row["id"], label, found))
@@ -156,14 +148,61 @@ def plan_customers(connection, hook, config: SyncConfig) -> Plan:
             )
             plan.links.append((row["id"], found["RECORDNO"], found["CUSTOMERID"], digest(linked)))
         else:
+            synced = json.dumps(customer_sync.snapshot(row))
             plan.writes.append(
                 Write(
                     "customers", row["id"], "create",
                     _write("create", "CUSTOMER", _record("customers", row), payload),
-                    label, digest=sent, link={"customer_id": customer_id},
+                    label, digest=digest(payload),
+                    link={"customer_id": payload["CUSTOMERID"], "synced": synced},
                 )
             )  # fmt: skip
+    current = _intacct_versions(hook, [r["intacct_recordno"] for r in changed])
+    for row in changed:
+        payload = customer_mapping.to_intacct(row)
+        label = f"customer {payload['CUSTOMERID']} ({row['name']})"
+        local = customer_sync.snapshot(row)
+        intacct = current.get(int(row["intacct_recordno"]))
+        if intacct is None:
+            plan.rejected.append((row["id"], label, NotPushable(
+                f"Intacct customer RECORDNO {row['intacct_recordno']} no longer exists",
+                "Find the customer in Intacct and link it again (intacct_recordno), or delete "
+                "the local customer.")))  # fmt: skip
+            continue
+        outcome = customer_sync.decide(local, row["synced"], intacct)
+        link = {"synced": json.dumps(local)}
+        if outcome is customer_sync.Outcome.LOCAL_CHANGE:
+            plan.writes.append(
+                Write(
+                    "customers", row["id"], "update",
+                    _write("update", "CUSTOMER", _record("customers", row),
+                           {"RECORDNO": row["intacct_recordno"], **payload},
+                           version=str(row["posts"])),
+                    label, digest=digest(payload), link=link,
+                )
+            )  # fmt: skip
+        elif outcome is customer_sync.Outcome.IN_SYNC:
+            plan.settled.append(Write("customers", row["id"], "synced", None, label, link=link))
+        else:  # Intacct changed too: Intacct wins, the customers pull applies its version
+            why = customer_sync.conflict(row["id"], local, intacct)
+            plan.rejected.append((row["id"], label, NotPushable(why.error, why.hint)))
     return plan
+
+
+def _intacct_versions(hook, recordnos: list[int]) -> dict[int, dict[str, Any]]:
+    """The synced fields of these Intacct customers as Intacct has them now (batched)."""
+    from intacct_sync import xml_request as rq
+
+    found: list[dict[str, Any]] = []
+    for i in range(0, len(recordnos), 100):
+        batch = [str(r) for r in recordnos[i : i + 100]]
+        found += hook.read_by_query("CUSTOMER", list(OBJECTS["customers"].fields),
+                                    rq.in_("RECORDNO", batch))  # fmt: skip
+    if not found:
+        return {}
+    rows = customer_mapping.map_records(pd.DataFrame.from_records(found)).rows
+    return {int(r["intacct_recordno"]): customer_sync.snapshot(r)
+            for r in rows.to_dict("records")}  # fmt: skip
 
 
 def _intacct_customers(hook, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -205,6 +244,10 @@ def _match(row: Mapping[str, Any], candidates: list[dict[str, Any]]) -> Any:
         if not key:
             continue
         same = [c for c in candidates if str(c.get(field_name) or "").lower() == key.lower()]
+        if len(same) == 1 and field_name == "NAME" and customer_sync.conflicting(
+            row, same[0]["CUSTOMERID"]
+        ):
+            return customer_sync.account_conflict(row, same[0]["CUSTOMERID"], same[0]["NAME"])
         if len(same) == 1:
             return same[0]
         if len(same) > 1:
