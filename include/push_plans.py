@@ -2,9 +2,9 @@
 
 One planner per object holds that object's rules (design.md §2); the payloads come from the
 object's mapping module (`to_intacct`). Planners read only Postgres — what Intacct accepted
-is in `intacct_sync.pushes` — plus, for new customers, Intacct's customers of the same id or
-name, so the plan after a crash or a timeout is the plan before it: same writes, same
-control ids.
+is in `intacct_sync.pushes` — plus, for customers, Intacct's customers of the same id or name
+(new ones) and the current version of linked ones changed locally (include/customer_sync.py),
+so the plan after a crash or a timeout is the plan before it: same writes, same control ids.
 """
 
 from __future__ import annotations

@@ -22,3 +22,6 @@ SELECT c.id, jsonb_build_object(
           AND a.value NOT IN ('""'::jsonb, 'null'::jsonb)))
 FROM ar.customers c
 WHERE c.intacct_recordno IS NOT NULL;
+
+-- (0008 says a posted credit note's void is a deletion: it is a reversal now,
+-- reverse_aradjustment, see include/push_plans.py.)
