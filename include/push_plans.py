@@ -165,9 +165,10 @@ def plan_customers(connection, hook, config: SyncConfig) -> Plan:
         intacct = current.get(int(row["intacct_recordno"]))
         if intacct is None:
             plan.rejected.append((row["id"], label, NotPushable(
-                f"Intacct customer RECORDNO {row['intacct_recordno']} no longer exists",
-                "Find the customer in Intacct and link it again (intacct_recordno), or delete "
-                "the local customer.")))  # fmt: skip
+                f"Intacct customer RECORDNO {row['intacct_recordno']} was not found (deleted?)"
+                " or has no name or status there: the local change was not pushed",
+                "Check the customer in Intacct; if it was deleted, link the local customer "
+                "again (intacct_recordno) or delete it.")))  # fmt: skip
             continue
         outcome = customer_sync.decide(local, row["synced"], intacct)
         link = {"synced": json.dumps(local)}

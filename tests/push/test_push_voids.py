@@ -174,3 +174,18 @@ def test_a_fee_mode_change_applies_to_new_payments_only(
     fees = _one(clean_ar, "SELECT count(*) FROM intacct_sync.pushes WHERE object ="
                 " 'convenience_fees' AND action = 'create'")[0]  # fmt: skip
     assert fees == 2 and old and later
+
+
+def test_a_payment_voided_before_its_push_still_reverses_its_fee_invoice(
+    records, push, writes, clean_ar, intacct_connection
+):
+    customer = _customer(records, push)
+    payment = _fee_payment(records, push, customer, "LOC-V-7")
+    assert push("convenience_fees", **FEES_ON).posted == 1
+    fee_key = writes("create_invoice")[-1]["keys"][0]
+    records.set_state("payments", payment, "void")
+    counts = push("payments", **FEES_ON)
+    assert (counts.posted, counts.settled, counts.failed) == (1, 1, 0)
+    assert [w["function"] for w in writes()] == ["reverse_invoice"]  # no A/R payment to reverse
+    assert _record(intacct_connection, "ARINVOICE", fee_key)["STATE"] == "Reversed"
+    assert push("payments", **FEES_ON).posted == 0 and writes() == []
