@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 import psycopg2
 
+from include import customer_sync
 from include.mapping import Mapped, Rejected
 from include.sync_objects import SyncObject
 
@@ -146,11 +147,14 @@ class _Loader:
         """Match local customers by Intacct customer id, then account number, then name
         (design.md): a match is linked to the Intacct record instead of becoming a
         duplicate. Only a single, not deleted candidate is linked; with several, the
-        incoming customer is inserted and a person decides (nothing is merged by guess)."""
+        incoming customer is inserted and a person decides (nothing is merged by guess).
+        A name match whose account number names another Intacct customer is not linked: a
+        reconciliation error on the local customer (include/customer_sync.py). Linking
+        keeps `origin`: a linked customer syncs both ways whichever side created it."""
         for condition in (
             "c.intacct_customer_id = i.intacct_customer_id",
             "c.account_number = i.intacct_customer_id",
-            "lower(c.name) = lower(i.name)",
+            f"lower(c.name) = lower(i.name) AND {customer_sync.NAME_MATCH_AGREES}",
         ):
             cursor.execute(
                 "WITH candidates AS ("
@@ -161,11 +165,12 @@ class _Loader:
                 "  WHERE x.intacct_recordno = i.intacct_recordno::bigint)"
                 " GROUP BY i.intacct_recordno)"
                 " UPDATE ar.customers c SET intacct_recordno = i.intacct_recordno::bigint,"
-                " intacct_customer_id = i.intacct_customer_id, origin = 'intacct'"
+                " intacct_customer_id = i.intacct_customer_id"
                 " FROM candidates m JOIN incoming i ON i.intacct_recordno = m.intacct_recordno"
                 " WHERE m.n = 1 AND c.id = m.id",
                 (ids,),
             )
+        record_errors(cursor, "customers", "push", customer_sync.account_conflicts(cursor, ids))
 
     def skip_inactive_customers(self, cursor, ids: list[str]) -> list[str]:
         """Only invoices of active customers are imported; the rest wait, counted."""
@@ -198,7 +203,12 @@ class _Loader:
     def upsert(self, cursor, ids: list[str]) -> list[tuple[int, str, bool]]:
         """Insert new and rewrite changed headers; returns (id, recordno, inserted)."""
         names = ", ".join(f'"{c}"' for c in self.columns)
-        updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in self.columns)
+        kept = customer_sync.KEPT_COLUMNS if self.obj.name == "customers" else ()
+        updates = ", ".join(
+            f'"{c}" = coalesce({self.obj.table}."{c}", EXCLUDED."{c}")' if c in kept
+            else f'"{c}" = EXCLUDED."{c}"'
+            for c in self.columns
+        )  # fmt: skip
         customer_col, customer_val, join, relink = "", "", "", ""
         if self.has_customer:
             customer_col, customer_val = ", customer_id", ", c.id"
@@ -209,6 +219,12 @@ class _Loader:
             f"coalesce(EXCLUDED.intacct_whenmodified > {self.obj.table}.intacct_whenmodified,"
             " false)"
         )
+        # A local record we pushed comes back from Intacct: the AR platform owns it. Except
+        # customers, which sync both ways (include/customer_sync.py) and keep the local
+        # account number they were linked by.
+        owned = f"{self.obj.table}.origin = 'intacct'"
+        if self.obj.name == "customers":
+            owned = "true"
         cursor.execute(
             f"INSERT INTO {self.obj.table} ({names}{customer_col}, origin)"
             f" SELECT {self.casts}{customer_val}, 'intacct' FROM incoming i{join}"
@@ -217,8 +233,7 @@ class _Loader:
             # A deletion leaves WHENMODIFIED as it was: only a newer version of the record
             # brings a soft-deleted row back (a late load of the same data must not).
             f" deleted_at = CASE WHEN {newer} THEN NULL ELSE {self.obj.table}.deleted_at END"
-            # A local record we pushed comes back from Intacct: the AR platform owns it.
-            f" WHERE {self.obj.table}.origin = 'intacct'"
+            f" WHERE {owned}"
             f" AND ({self.obj.table}.row_hash IS DISTINCT FROM EXCLUDED.row_hash"
             f" OR ({self.obj.table}.deleted_at IS NOT NULL AND {newer}){relink})"
             # A retried old run must not overwrite what a newer run loaded.
@@ -265,18 +280,25 @@ class _Loader:
 
     def run(self, cursor, ids: list[str], counts: LoadCounts) -> list[str]:
         """Load the records `ids`; returns the ids that are now in the AR tables."""
+        held: list[str] = []
         if self.obj.name == "customers":
             self.link_customers(cursor, ids)
+            held, conflicts = customer_sync.hold_back(cursor, ids)
+            record_errors(cursor, "customers", "push", conflicts)
+            counts.unchanged += len(held)
+            ids = [i for i in ids if i not in set(held)]
         if self.obj.skips_inactive_customers:
             skipped = set(self.skip_inactive_customers(cursor, ids))
             counts.skipped += len(skipped)
             ids = [i for i in ids if i not in skipped]
         changed = self.upsert(cursor, ids)
+        if self.obj.name == "customers":
+            customer_sync.record_pulled(cursor, ids)
         self.replace_children(cursor, changed)
         counts.inserted += sum(1 for c in changed if c[2])
         counts.updated += sum(1 for c in changed if not c[2])
         counts.unchanged += len(ids) - len(changed)
-        return ids
+        return ids + held
 
 
 def load(connection, obj: SyncObject, mapped: Mapped) -> LoadCounts:

@@ -22,6 +22,7 @@ from typing import Any
 
 import psycopg2
 
+from include import customer_sync
 from include.loading import record_errors, resolve_errors
 from include.mapping import Rejected
 from include.push_plans import PLANNERS, Write
@@ -44,6 +45,7 @@ class PushCounts:
     replayed: int = 0  # Intacct had already recorded the write (a replay after a timeout)
     failed: int = 0
     waiting: int = 0
+    settled: int = 0  # done without a write (a void Intacct never saw, a customer already equal)
     failed_ids: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -52,9 +54,16 @@ class PushCounts:
 
 
 # What a successful write changes on the local record (the key link), same transaction.
+_CUSTOMER_KEY = (
+    "UPDATE ar.customers SET intacct_recordno = %(key)s, intacct_customer_id = %(customer_id)s"
+    " WHERE id = %(id)s"
+)
 LINKS: dict[tuple[str, str], str] = {
-    ("customers", "create"): "UPDATE ar.customers SET intacct_recordno = %(key)s,"
-    " intacct_customer_id = %(customer_id)s WHERE id = %(id)s",
+    # Customers sync both ways: what Intacct accepted is the new agreed version.
+    ("customers", "create"): f"{_CUSTOMER_KEY}; {customer_sync.RECORD_SYNCED}",
+    ("customers", "link"): _CUSTOMER_KEY,  # compared with Intacct's version by the next push
+    ("customers", "update"): customer_sync.RECORD_SYNCED,
+    ("customers", "synced"): customer_sync.RECORD_SYNCED,
     ("invoices", "create"): "UPDATE ar.invoices SET ar_recordno = %(key)s WHERE id = %(id)s",
     ("credit_notes", "create"): "UPDATE ar.credit_notes SET ar_recordno = %(key)s"
     " WHERE id = %(id)s",
@@ -62,7 +71,6 @@ LINKS: dict[tuple[str, str], str] = {
     ("payments", "void"): "UPDATE ar.payments SET warning = coalesce(%(warning)s, warning)"
     " WHERE id = %(id)s",
 }
-LINKS[("customers", "link")] = LINKS[("customers", "create")]
 # Creates whose key later writes need: without it the record is not marked posted.
 NEEDS_KEY = {("customers", "create"), ("invoices", "create"), ("credit_notes", "create"),
              ("payments", "create"), ("convenience_fees", "create")}  # fmt: skip
@@ -99,6 +107,7 @@ def push_object(hook, connection, name: str, config: SyncConfig) -> PushCounts:
             _record_rejected(connection, name, rejected, counts)
             done.update((r[0], "create", "") for r in rejected)
             _link_customers(connection, plan.links, counts)
+            _settle(connection, [w for w in plan.settled if w.step not in done], counts)
             if not writes:
                 break
             for i in range(0, len(writes), BATCH):
@@ -135,6 +144,14 @@ def _link_customers(connection, links: list, counts: PushCounts) -> None:
                       digest=sent, link={"customer_id": customer_id})  # fmt: skip
         _apply(connection, write, f"link:CUSTOMER:customers-{local_id}-{recordno}", "CUSTOMER",
                str(recordno), counts)  # fmt: skip
+
+
+def _settle(connection, settled: list[Write], counts: PushCounts) -> None:
+    """Steps with nothing to send are recorded like a write, so they are planned only once."""
+    for write in settled:
+        intacct_object = OBJECTS[write.object].push.intacct_object  # type: ignore[union-attr]
+        _apply(connection, write, f"local:{write.object}-{write.local_id}-{write.action}"
+               f"{'-' + write.part if write.part else ''}", intacct_object, None, counts)
 
 
 def _commit(connection, batch: list[Write], results: list, counts: PushCounts) -> list[Write]:
@@ -188,6 +205,8 @@ def _apply(connection, write: Write, control_id: str, intacct_object: str, key: 
         return False
     if write.action == "link":
         counts.linked += 1
+    elif write.function is None:
+        counts.settled += 1
     else:
         counts.posted += 1
     return True

@@ -2,9 +2,9 @@
 
 One planner per object holds that object's rules (design.md §2); the payloads come from the
 object's mapping module (`to_intacct`). Planners read only Postgres — what Intacct accepted
-is in `intacct_sync.pushes` — plus, for new customers, Intacct's customers of the same id or
-name, so the plan after a crash or a timeout is the plan before it: same writes, same
-control ids.
+is in `intacct_sync.pushes` — plus, for customers, Intacct's customers of the same id or name
+(new ones) and the current version of linked ones changed locally (include/customer_sync.py),
+so the plan after a crash or a timeout is the plan before it: same writes, same control ids.
 """
 
 from __future__ import annotations
@@ -17,9 +17,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import pandas as pd
 import psycopg2.extras
 from lxml import etree
 
+from include import customer_sync
 from include.mapping import NotPushable
 from include.mapping import convenience_fees as fee_mapping
 from include.mapping import customers as customer_mapping
@@ -53,6 +55,9 @@ class Plan:
     # Customers that already exist in Intacct: (local id, Intacct RECORDNO, CUSTOMERID, digest)
     links: list[tuple[int, str, str, str]] = field(default_factory=list)
     rejected: list[tuple[int, str, NotPushable]] = field(default_factory=list)  # id, label, why
+    # Steps Intacct has nothing to do for (a void of a payment it never received): recorded
+    # as done, with their link values, and never sent.
+    settled: list[Write] = field(default_factory=list)
     waiting: int = 0  # ready, but something they refer to is not in Intacct yet
     # Some records need another write once these are in Intacct (a payment's credit notes
     # are applied after the payment): plan again after sending.
@@ -112,38 +117,28 @@ def _applied(payment: str, line: str) -> str:
 
 # -- planners: one per object -------------------------------------------------------------
 def plan_customers(connection, hook, config: SyncConfig) -> Plan:
-    """New local customers are linked to an existing Intacct customer (same id, account
-    number, then name) or created; linked ones are updated when their data changes."""
+    """Unlinked local customers are linked to an existing Intacct customer (same id, account
+    number, then name, never over a conflicting account number) or created. Linked customers,
+    whichever side created them, sync both ways (include/customer_sync.py): a local change
+    since the last sync is sent as an update, unless Intacct changed too (a conflict: Intacct
+    wins, recorded); Intacct's current version is read first."""
     rows = _rows(
         connection,
-        "SELECT c.*, (SELECT p.digest FROM intacct_sync.pushes p WHERE p.object = %(object)s"
-        "  AND p.local_id = c.id ORDER BY p.posted_at DESC LIMIT 1) AS last_digest,"
-        " (SELECT count(*) FROM intacct_sync.pushes p WHERE p.object = %(object)s"
-        "  AND p.local_id = c.id) AS posts"
-        f" FROM ar.customers c WHERE c.origin = 'local' AND c.deleted_at IS NULL"
+        "SELECT c.*, s.synced, (SELECT count(*) FROM intacct_sync.pushes p"
+        "  WHERE p.object = %(object)s AND p.local_id = c.id) AS posts"
+        " FROM ar.customers c LEFT JOIN intacct_sync.customer_sync s ON s.customer_id = c.id"
+        " WHERE c.deleted_at IS NULL AND (c.origin = 'local' OR c.intacct_recordno IS NOT NULL)"
         f" AND {_not_ignored('c')} ORDER BY c.id",
         {"object": "customers"},
     )
     plan = Plan()
-    new = [r for r in rows if not r["posts"]]
+    new = [r for r in rows if r["intacct_recordno"] is None]
+    changed = [r for r in rows if r["intacct_recordno"] is not None
+               and customer_sync.snapshot(r) != r["synced"]]  # fmt: skip
     matches = _intacct_customers(hook, new)
-    for row in rows:
+    for row in new:
         payload = customer_mapping.to_intacct(row)
-        customer_id = payload["CUSTOMERID"]
-        label = f"customer {customer_id} ({row['name']})"
-        sent = digest(payload)
-        if row["posts"]:
-            if sent != row["last_digest"]:
-                plan.writes.append(
-                    Write(
-                        "customers", row["id"], "update",
-                        _write("update", "CUSTOMER", _record("customers", row),
-                               {"RECORDNO": row["intacct_recordno"], **payload},
-                               version=str(row["posts"])),
-                        label, digest=sent,
-                    )
-                )  # fmt: skip
-            continue
+        label = f"customer {payload['CUSTOMERID']} ({row['name']})"
         found = _match(row, matches)
         if isinstance(found, NotPushable):
             plan.rejected.append((row["id"], label, found))
@@ -153,14 +148,62 @@ def plan_customers(connection, hook, config: SyncConfig) -> Plan:
             )
             plan.links.append((row["id"], found["RECORDNO"], found["CUSTOMERID"], digest(linked)))
         else:
+            synced = json.dumps(customer_sync.snapshot(row))
             plan.writes.append(
                 Write(
                     "customers", row["id"], "create",
                     _write("create", "CUSTOMER", _record("customers", row), payload),
-                    label, digest=sent, link={"customer_id": customer_id},
+                    label, digest=digest(payload),
+                    link={"customer_id": payload["CUSTOMERID"], "synced": synced},
                 )
             )  # fmt: skip
+    current = _intacct_versions(hook, [r["intacct_recordno"] for r in changed])
+    for row in changed:
+        payload = customer_mapping.to_intacct(row)
+        label = f"customer {payload['CUSTOMERID']} ({row['name']})"
+        local = customer_sync.snapshot(row)
+        intacct = current.get(int(row["intacct_recordno"]))
+        if intacct is None:
+            plan.rejected.append((row["id"], label, NotPushable(
+                f"Intacct customer RECORDNO {row['intacct_recordno']} was not found (deleted?)"
+                " or has no name or status there: the local change was not pushed",
+                "Check the customer in Intacct; if it was deleted, link the local customer "
+                "again (intacct_recordno) or delete it.")))  # fmt: skip
+            continue
+        outcome = customer_sync.decide(local, row["synced"], intacct)
+        link = {"synced": json.dumps(local)}
+        if outcome is customer_sync.Outcome.LOCAL_CHANGE:
+            plan.writes.append(
+                Write(
+                    "customers", row["id"], "update",
+                    _write("update", "CUSTOMER", _record("customers", row),
+                           {"RECORDNO": row["intacct_recordno"], **payload},
+                           version=str(row["posts"])),
+                    label, digest=digest(payload), link=link,
+                )
+            )  # fmt: skip
+        elif outcome is customer_sync.Outcome.IN_SYNC:
+            plan.settled.append(Write("customers", row["id"], "synced", None, label, link=link))
+        else:  # Intacct changed too: Intacct wins, the customers pull applies its version
+            why = customer_sync.conflict(row["id"], local, intacct)
+            plan.rejected.append((row["id"], label, NotPushable(why.error, why.hint)))
     return plan
+
+
+def _intacct_versions(hook, recordnos: list[int]) -> dict[int, dict[str, Any]]:
+    """The synced fields of these Intacct customers as Intacct has them now (batched)."""
+    from intacct_sync import xml_request as rq
+
+    found: list[dict[str, Any]] = []
+    for i in range(0, len(recordnos), 100):
+        batch = [str(r) for r in recordnos[i : i + 100]]
+        found += hook.read_by_query("CUSTOMER", list(OBJECTS["customers"].fields),
+                                    rq.in_("RECORDNO", batch))  # fmt: skip
+    if not found:
+        return {}
+    rows = customer_mapping.map_records(pd.DataFrame.from_records(found)).rows
+    return {int(r["intacct_recordno"]): customer_sync.snapshot(r)
+            for r in rows.to_dict("records")}  # fmt: skip
 
 
 def _intacct_customers(hook, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -202,6 +245,10 @@ def _match(row: Mapping[str, Any], candidates: list[dict[str, Any]]) -> Any:
         if not key:
             continue
         same = [c for c in candidates if str(c.get(field_name) or "").lower() == key.lower()]
+        if len(same) == 1 and field_name == "NAME" and customer_sync.conflicting(
+            row, same[0]["CUSTOMERID"]
+        ):
+            return customer_sync.account_conflict(row, same[0]["CUSTOMERID"], same[0]["NAME"])
         if len(same) == 1:
             return same[0]
         if len(same) > 1:
@@ -215,12 +262,13 @@ def _match(row: Mapping[str, Any], candidates: list[dict[str, Any]]) -> Any:
 
 def _document_planner(name: str, kind: str) -> Callable[..., Plan]:
     """Invoices (A/R invoice) and credit notes (A/R adjustment): non-draft local documents
-    are posted once; afterwards only a void is posted (reverse_invoice / delete_aradjustment).
+    are posted once; afterwards only a void is posted, as a reversal (reverse_invoice /
+    reverse_aradjustment): Intacct refuses to delete a document that was ever applied.
     """
     obj = OBJECTS[name]
     intacct_object = obj.push.intacct_object  # type: ignore[union-attr]
     create = "create_invoice" if kind == "invoice" else "create_aradjustment"
-    void = "reverse_invoice" if kind == "invoice" else "delete_aradjustment"
+    void = "reverse_invoice" if kind == "invoice" else "reverse_aradjustment"
 
     def plan(connection, hook, config: SyncConfig) -> Plan:
         rows = _rows(
@@ -240,7 +288,7 @@ def _document_planner(name: str, kind: str) -> Callable[..., Plan]:
             label = f"{kind.replace('_', ' ')} {row['number']}"
             record = _record(name, row)
             if row["state"] == "void":
-                fields = {"datereversed": _today(hook)} if kind == "invoice" else {}
+                fields = {"datereversed": _today(hook)}
                 result.writes.append(
                     Write(
                         name, row["id"], "void",
@@ -283,25 +331,32 @@ def _children(connection, table: str | None, parent: str | None, rows: list[dict
 
 
 def plan_payments(connection, hook, config: SyncConfig) -> Plan:
-    """A/R payment for the cash (the fee part applied to the fee invoice, or left as an
-    overpayment), then one apply_arpayment per credit-note application; a void reverses only
-    the A/R payment and leaves a warning about the credit applications."""
+    """A/R payment for the cash (the fee part applied to the fee invoice, if the payment has
+    one, else left as an overpayment), then one apply_arpayment per credit-note application.
+    A void is `_void_writes`."""
     rows = _rows(
         connection,
-        "SELECT p.*, c.intacct_customer_id AS customer_key,"
+        "SELECT * FROM (SELECT p.*, c.intacct_customer_id AS customer_key,"
         " c.intacct_recordno IS NOT NULL AS customer_linked,"
-        f" {_posted('p', 'create')} AS created, f.amount AS fee_amount,"
+        f" {_posted('p', 'create')} AS created, {_posted('p', 'void')} AS voided,"
+        " f.id AS fee_id, f.created_at AS fee_created_at, f.amount AS fee_amount,"
         " (SELECT x.intacct_key FROM intacct_sync.pushes x WHERE x.object = 'convenience_fees'"
-        "  AND x.local_id = f.id AND x.action = 'create') AS fee_invoice_key"
+        "  AND x.local_id = f.id AND x.action = 'create') AS fee_invoice_key,"
+        " EXISTS (SELECT 1 FROM intacct_sync.pushes x WHERE x.object = 'convenience_fees'"
+        "  AND x.local_id = f.id AND x.action = 'void') AS fee_voided"
         " FROM ar.payments p LEFT JOIN ar.customers c ON c.id = p.customer_id"
         " LEFT JOIN ar.convenience_fees f ON f.payment_id = p.id"
-        " WHERE p.origin = 'local' AND p.deleted_at IS NULL AND p.state <> 'draft'"
-        f" AND {_not_ignored('p')} AND NOT {_posted('p', 'void')}"
-        # Only what still needs a write: a void, the payment itself, or a credit application
-        # (so the push does not reread every payment it ever posted).
-        f" AND (p.state = 'void' OR (p.amount > 0 AND NOT {_posted('p', 'create')})"
-        "  OR EXISTS (SELECT 1 FROM ar.payment_applications a WHERE a.payment_id = p.id"
-        f"   AND a.credit_amount > 0 AND NOT {_applied('p.id', 'a.line_no')})) ORDER BY p.id",
+        " WHERE p.origin = 'local' AND p.deleted_at IS NULL AND p.state <> 'draft') p"
+        f" WHERE {_not_ignored('p')}"
+        # Only what still needs a write: a void (and then its fee invoice's reversal), the
+        # payment itself, or a credit application (so the push does not reread every payment
+        # it ever posted).
+        " AND CASE WHEN p.state = 'void'"
+        "  THEN NOT p.voided OR (p.fee_invoice_key IS NOT NULL AND NOT p.fee_voided)"
+        "  ELSE NOT p.voided AND ((p.amount > 0 AND NOT p.created)"
+        "   OR EXISTS (SELECT 1 FROM ar.payment_applications a WHERE a.payment_id = p.id"
+        f"    AND a.credit_amount > 0 AND NOT {_applied('p.id', 'a.line_no')})) END"
+        " ORDER BY p.id",
         {"object": "payments"},
     )
     applications = _rows(
@@ -324,16 +379,7 @@ def plan_payments(connection, hook, config: SyncConfig) -> Plan:
         label = f"payment {reference}"
         record = _record("payments", row)
         if row["state"] == "void":
-            if row["created"]:
-                applied = [a["credit_number"] for a in apps if a["applied"]]
-                plan.writes.append(
-                    Write(
-                        "payments", row["id"], "void",
-                        _write("reverse_arpayment", "ARPYMT", record,
-                               {"datereversed": _today(hook)}, key=str(row["intacct_recordno"])),
-                        label, link={"warning": _void_warning(applied)},
-                    )
-                )  # fmt: skip
+            _void_writes(plan, hook, row, apps, label)
             continue
         cash = [a for a in apps if Decimal(a["amount"]) > 0]
         credits = [a for a in apps if Decimal(a["credit_amount"]) > 0]
@@ -349,7 +395,9 @@ def plan_payments(connection, hook, config: SyncConfig) -> Plan:
             continue
         if not row["created"] and Decimal(row["amount"]) > 0:
             items = [(str(a["invoice_key"]), Decimal(a["amount"])) for a in cash]
-            if fee and write_on:
+            # A fee invoice, once created, is paid by its payment whatever the mode is now:
+            # a change of mode applies to new payments only.
+            if fee and row["fee_invoice_key"]:
                 items.append((str(row["fee_invoice_key"]), fee))
             try:
                 fields = payment_mapping.to_intacct(
@@ -384,18 +432,57 @@ def plan_payments(connection, hook, config: SyncConfig) -> Plan:
     return plan
 
 
-def _void_warning(credit_numbers: list[str]) -> str | None:
+def _void_writes(plan: Plan, hook, row: dict[str, Any], apps: list[dict], label: str) -> None:
+    """A voided payment (design.md, Payments): reverse its A/R payment, then its
+    convenience-fee invoice (Intacct refuses to reverse an invoice that is still paid). Its
+    credit applications are not reversed: Intacct's API reverses payments, not credit
+    applications, so a person unapplies them and the payment carries a warning saying so.
+    A payment Intacct has no A/R payment of (credit-only, or voided before posting) is
+    settled here: nothing to send, the warning if its credits were applied."""
+    applied = [a["credit_number"] for a in apps if a["applied"]]
+    if not row["voided"]:
+        if row["created"]:
+            plan.writes.append(
+                Write(
+                    "payments", row["id"], "void",
+                    _write("reverse_arpayment", "ARPYMT", _record("payments", row),
+                           {"datereversed": _today(hook)}, key=str(row["intacct_recordno"])),
+                    label, link={"warning": _void_warning(applied, reversed_payment=True)},
+                )
+            )  # fmt: skip
+            plan.follow_up |= bool(row["fee_invoice_key"])  # the fee invoice after it
+            return
+        plan.settled.append(
+            Write("payments", row["id"], "void", None, label,
+                  link={"warning": _void_warning(applied, reversed_payment=False)})
+        )  # fmt: skip
+    if row["fee_invoice_key"] and not row["fee_voided"]:
+        fee = {"id": row["fee_id"], "created_at": row["fee_created_at"]}
+        plan.writes.append(
+            Write(
+                "convenience_fees", row["fee_id"], "void",
+                _write("reverse_invoice", "ARINVOICE", _record("convenience_fees", fee),
+                       {"datereversed": _today(hook)}, key=str(row["fee_invoice_key"])),
+                f"convenience fee {fee_mapping.invoice_number(fee)} of {label}",
+            )
+        )  # fmt: skip
+
+
+def _void_warning(credit_numbers: list[str], *, reversed_payment: bool) -> str | None:
     if not credit_numbers:
         return None
+    done = "the A/R payment was reversed in Intacct, but " if reversed_payment else ""
     return (
-        "Voided: the A/R payment was reversed in Intacct, but the credit applications of "
-        f"credit note(s) {', '.join(credit_numbers)} were not; reverse them by hand in Intacct."
+        f"Voided: {done}the credit applications of credit note(s) {', '.join(credit_numbers)}"
+        " were not reversed; reverse them by hand in Intacct (Posted payments, Unapply)."
     )
 
 
 def plan_convenience_fees(connection, hook, config: SyncConfig) -> Plan:
-    """write_on: one convenience-fee A/R invoice per fee of a ready local payment (the
-    payment then applies the fee part to it); write_off: nothing (an overpayment)."""
+    """write_on: one convenience-fee A/R invoice per fee of a ready local payment that is not
+    in Intacct yet (the payment then applies the fee part to it): switching to write_on does
+    not bill fees of payments already posted. write_off: nothing (an overpayment). A voided
+    payment's fee invoice is reversed by the payments push, after the payment."""
     plan = Plan()
     if config.convenience_fee_mode != "write_on":
         return plan
@@ -408,6 +495,8 @@ def plan_convenience_fees(connection, hook, config: SyncConfig) -> Plan:
         " LEFT JOIN ar.customers c ON c.id = p.customer_id"
         " WHERE p.origin = 'local' AND p.deleted_at IS NULL"
         " AND p.state NOT IN ('draft', 'void')"
+        " AND NOT EXISTS (SELECT 1 FROM intacct_sync.pushes x WHERE x.object = 'payments'"
+        "  AND x.local_id = p.id AND x.action = 'create')"
         f" AND {_not_ignored('f')} AND NOT {_posted('f', 'create')} ORDER BY f.id",
         {"object": "convenience_fees"},
     )

@@ -491,8 +491,11 @@ class ArWriter:
         due = total - paid
         rate = target.get("EXCHANGE_RATE") or Decimal(1)
         state = "Posted" if paid == 0 else "Paid" if due == 0 else "Partially Paid"
+        # _APPLIED: once a payment or credit touched a document, Intacct only reverses it,
+        # even after the application itself was reversed (delete refuses it).
         self.store.update(name, target["RECORDNO"], {
-            "TRX_TOTALPAID": paid, "TRX_TOTALDUE": due, "TOTALPAID": (paid * rate).quantize(CENT),
+            "_APPLIED": True, "TRX_TOTALPAID": paid, "TRX_TOTALDUE": due,
+            "TOTALPAID": (paid * rate).quantize(CENT),
             "TOTALDUE": (due * rate).quantize(CENT), "STATE": state,
             "WHENPAID": when if state == "Paid" else None}, now)
 
@@ -584,6 +587,9 @@ class ArWriter:
             if rec.get("TRX_TOTALPAID"):
                 raise WriteError(bl(f"The {obj_label} {key} has payments applied and cannot be "
                                     "deleted."))
+            if rec.get("_APPLIED"):
+                raise WriteError(bl(f"The {obj_label} {key} has had payments applied and cannot "
+                                    "be deleted; reverse it instead."))
         if name == "ARPYMT" and rec.get("STATE") != "D":
             raise WriteError(bl(f"Only draft payments can be deleted; reverse payment {key} "
                                 "instead."))

@@ -363,6 +363,7 @@ ORDER: dict[str, tuple[str, ...]] = {
         "arpaymentitems"),
     "reverse_arpayment": ("datereversed", "description", "nsfclosedaccount"),
     "reverse_invoice": ("datereversed", "description"),
+    "reverse_aradjustment": ("datereversed", "description"),
 }
 # Elements whose children follow another ORDER entry.
 _CHILD_ORDER = {"invoiceitems": "lineitem", "aradjustmentitems": "lineitem",

@@ -86,7 +86,7 @@ def test_local_customers_are_linked_by_account_number_then_name(intacct_connecti
     with clean_ar, clean_ar.cursor() as cursor:
         cursor.execute(
             "INSERT INTO ar.customers (origin, account_number, name) VALUES"
-            " ('local', %s, 'Local name differs'), ('local', 'LOCAL-7', %s) RETURNING id",
+            " ('local', %s, 'Local name differs'), ('local', NULL, %s) RETURNING id",
             (by_number["CUSTOMERID"], by_name["NAME"].upper()),
         )
         local_ids = [r[0] for r in cursor.fetchall()]

@@ -80,6 +80,7 @@ READ_MAX_KEYS = 100
 LEGACY_ACTIONS = frozenset({
     "create_invoice", "create_aradjustment", "create_arpayment", "apply_arpayment",
     "reverse_arpayment", "reverse_invoice", "delete_invoice", "delete_aradjustment",
+    "reverse_aradjustment",
 })
 # Where to find a record again when a uniqueid replay says "already recorded" (§1.4):
 # action → (object, {payload field: query field}).
@@ -272,7 +273,7 @@ class WriteFunction:
     :param action: ``create``, ``update``, ``delete`` or a legacy AR function name
         (``create_invoice``, ``create_aradjustment``, ``create_arpayment``,
         ``apply_arpayment``, ``reverse_arpayment``, ``reverse_invoice``, ``delete_invoice``,
-        ``delete_aradjustment``).
+        ``delete_aradjustment``, ``reverse_aradjustment``).
     :param object: the Intacct object (``CUSTOMER``, ``ARINVOICE``, …); required for the
         generic functions, used to recover keys for legacy ones.
     :param record_id: the identity of the local record this write belongs to.
