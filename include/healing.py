@@ -31,11 +31,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from intacct_sync.hooks.intacct import IntacctHook
+from intacct_sync.hooks.intacct import IntacctHook, RecordStream
 from intacct_sync.xml_request import ge, in_
 
 from include.deletes import refuse_mass_delete, soft_delete
-from include.landing import land_records, landed_keys
+from include.landing import land_records, landed_keys, record_unreadable
 from include.sync_objects import SyncObject
 
 KEY_BATCH = 100  # RECORDNOs per read by key: an IN list that stays a short query
@@ -49,16 +49,22 @@ def land_by_keys(
     """Read the headers `keys` and their children again and land them as `chunk` of the run;
     returns how many headers Intacct still has."""
 
+    streams: list[RecordStream] = []
+
     def read(
         intacct_object: str, fields: list[str], key_field: str, wanted: list[str], batch: int
     ) -> Iterator[dict[str, Any]]:
         for start in range(0, len(wanted), batch):
-            yield from hook.read_by_query(
-                intacct_object,
-                fields,
-                in_(key_field, wanted[start : start + batch]),
-                docparid=obj.docparid if intacct_object == obj.intacct_object else None,
+            streams.append(
+                hook.read_by_query(
+                    intacct_object,
+                    fields,
+                    in_(key_field, wanted[start : start + batch]),
+                    docparid=obj.docparid if intacct_object == obj.intacct_object else None,
+                    isolate=True,
+                )
             )
+            yield from streams[-1]
 
     if not keys:
         return 0
@@ -70,6 +76,8 @@ def land_by_keys(
         read(obj.intacct_object, fields, "RECORDNO", keys, KEY_BATCH),
         chunk=chunk,
     )
+    record_unreadable(connection, obj.name, (u for s in streams for u in s.unreadable))
+    streams.clear()
     if obj.children and landed:
         land_records(
             connection,
@@ -85,13 +93,17 @@ def land_by_keys(
             chunk=chunk,
             parent_field=obj.children.parent_field,
         )
+        record_unreadable(
+            connection, f"{obj.name}.children", (u for s in streams for u in s.unreadable)
+        )
     return landed
 
 
 # -- retries --------------------------------------------------------------------------------
 def land_retried(hook: IntacctHook, connection, obj: SyncObject, run_id: str) -> dict[str, int]:
     """Read again the records of the object's retried pull errors; an error whose record
-    Intacct no longer has is resolved (there is nothing left to load)."""
+    Intacct no longer has is resolved (there is nothing left to load). A record that still
+    cannot be read is open again (record_unreadable), so it is not taken for gone."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT record_id FROM intacct_sync.reconciliation_errors"

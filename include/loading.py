@@ -16,13 +16,20 @@ from typing import Any
 
 import pandas as pd
 import psycopg2
+import psycopg2.errors
 
 from include.mapping import Mapped, Rejected
 from include.sync_objects import SyncObject
 
 # Errors a record's data causes. Anything else (lock timeout, lost connection) is not the
 # record's fault: it fails the task, which Airflow retries, instead of a reconciliation error.
-RECORD_ERRORS = (psycopg2.IntegrityError, psycopg2.DataError)
+# A value past a database limit (an index row over 8 kB: a 10 MB customer name) is the
+# record's too.
+RECORD_ERRORS = (
+    psycopg2.IntegrityError,
+    psycopg2.DataError,
+    psycopg2.errors.ProgramLimitExceeded,
+)
 
 
 @dataclass

@@ -166,7 +166,7 @@ def land_query(
     Shared by the hourly extract (a WHENMODIFIED window) and the initial data sync (a
     transaction-date chunk): one readByQuery snapshot, COPY as pages arrive, flat memory.
     """
-    from include.landing import land_records, landed_keys
+    from include.landing import land_records, landed_keys, record_unreadable
 
     label = f"{object_name} [{chunk}]" if chunk else object_name
     started = time.monotonic()
@@ -175,6 +175,7 @@ def land_query(
         list(dict.fromkeys([*fields, "RECORDNO", "WHENMODIFIED"])),
         query,
         docparid=docparid,
+        isolate=True,  # one unreadable record becomes its own error, the rest lands
     )
     progress = _Progress(log, label, stream.totalcount, hook.config.page_size)
 
@@ -184,6 +185,7 @@ def land_query(
             yield record
 
     landed = land_records(connection, landing_run_id, object_name, headers(), chunk=chunk)
+    unreadable = record_unreadable(connection, object_name, stream.unreadable)
     child_count = child_pages = 0
     if children:
         keys = landed_keys(connection, landing_run_id, object_name, chunk)
@@ -198,6 +200,7 @@ def land_query(
                 in_(children["parent_field"], keys[first : first + CHILD_BATCH])
                 for first in range(0, len(keys), CHILD_BATCH)
             ),
+            isolate=True,
         )
 
         def child_records() -> Iterator[dict[str, Any]]:
@@ -214,6 +217,9 @@ def land_query(
             parent_field=children["parent_field"],
         )
         child_pages = child_stream.pages
+        unreadable += record_unreadable(
+            connection, f"{object_name}.children", child_stream.unreadable
+        )
     seconds = time.monotonic() - started
     log.info(
         "%s: landed %s records and %s children in %s pages (%.1f s, %.0f records/s)",
@@ -231,4 +237,5 @@ def land_query(
         "children": child_count,
         "pages": stream.pages + child_pages,
         "seconds": round(seconds, 2),
+        "unreadable": unreadable,
     }
