@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from intacct_sync.hooks.intacct import IntacctHook, RecordStream
+from intacct_sync.operators.extract import hold_back_parents
 from intacct_sync.xml_request import ge, in_
 
 from include.deletes import refuse_mass_delete, soft_delete
@@ -93,9 +94,12 @@ def land_by_keys(
             chunk=chunk,
             parent_field=obj.children.parent_field,
         )
-        record_unreadable(
-            connection, f"{obj.name}.children", (u for s in streams for u in s.unreadable)
-        )
+        held = hold_back_parents(
+            hook, connection, obj.children.spec(), [u for s in streams for u in s.unreadable],
+            object_name=obj.name, run_id=run_id, chunk=chunk,
+        )  # fmt: skip
+        record_unreadable(connection, obj.name, held)
+        landed -= len({h.key for h in held})
     return landed
 
 

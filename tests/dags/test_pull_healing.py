@@ -310,3 +310,57 @@ def test_one_bad_record_is_an_error_and_the_rest_of_the_window_loads(
     del truth[first["RECORDNO"]]
     assert local == truth
     assert {truth[c["RECORDNO"]][1] for c in good} == {f"Good {n}" for n in range(len(good))}
+
+
+def test_an_unreadable_line_holds_its_document_back_and_the_rest_loads(
+    intacct_connection, clean_ar, monkeypatch
+):
+    monkeypatch.setenv("AIRFLOW_VAR_INTACCT_SYNC_CONFIG", PULL_ONLY)
+    server = intacct_connection
+    for name in ("customers", "invoices", "invoices"):
+        _ran(name)
+    loaded = [
+        r[0]
+        for r in _query(
+            clean_ar,
+            "SELECT i.intacct_recordno FROM ar.invoices i"
+            " WHERE EXISTS (SELECT 1 FROM ar.invoice_lines l WHERE l.invoice_id = i.id)"
+            " ORDER BY 1 LIMIT 2",
+        )
+    ]
+    bad, good = (sandbox_get(server, "record", object="SODOCUMENT", recordno=r) for r in loaded)
+    line = bad["_children"][0]["RECORDNO"]
+    edit = {"object": "SODOCUMENTENTRY", "recordno": line, "set": {"ITEMDESC": "tab\x0bhere"}}
+    sandbox_post(server, "edit", edit)
+    for document in (bad, good):  # both headers change, so the window reads both
+        sandbox_post(
+            server,
+            "edit",
+            {"object": "SODOCUMENT", "recordno": document["RECORDNO"],
+             "set": {"MESSAGE": "changed"}},
+        )  # fmt: skip
+    time.sleep(1.1)
+    _ran("invoices")
+
+    errors = _query(
+        clean_ar,
+        "SELECT object, record_id, message FROM intacct_sync.reconciliation_errors",
+    )
+    assert [e[:2] for e in errors] == [("invoices", str(bad["RECORDNO"]))]
+    assert f"SODOCUMENTENTRY {line}" in errors[0][2]
+    memos = dict(
+        _query(
+            clean_ar,
+            "SELECT intacct_recordno, memo FROM ar.invoices WHERE intacct_recordno = ANY(%s)",
+            loaded,
+        )
+    )
+    assert memos[good["RECORDNO"]] == "changed"  # the rest loads
+    assert memos[bad["RECORDNO"]] != "changed"  # held back whole, not loaded without a line
+    [(lines,)] = _query(
+        clean_ar,
+        "SELECT count(*) FROM ar.invoice_lines l JOIN ar.invoices i ON i.id = l.invoice_id"
+        " WHERE i.intacct_recordno = %s",
+        bad["RECORDNO"],
+    )
+    assert lines == len(bad["_children"])
