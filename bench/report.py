@@ -35,6 +35,8 @@ STEPS: list[tuple[str, list[str], list[str]]] = [
     ("pull", ["bench_pull.py", "--invoices", "100000", "--compare-only"],
      ["bench_pull.py", "--invoices", "10000", "--compare-only"]),
     ("api calls", ["bench_hook.py", "--scale", "medium"], ["bench_hook.py", "--scale", "small"]),
+    ("healing", ["bench_healing.py", "--invoices", "100000"],
+     ["bench_healing.py", "--invoices", "10000"]),
     ("memory", ["bench_history.py", "--only", "memory", "--sizes", "10000", "100000", "1000000"],
      ["bench_history.py", "--only", "memory", "--sizes", "10000", "30000", "100000"]),
     ("dag parse", ["bench_parse.py", "--repeat", "3"], ["bench_parse.py", "--repeat", "1"]),
@@ -115,6 +117,18 @@ def summary_rows(f: dict) -> list[tuple[str, str, str, str]]:
                      f"minimum {calls['minimum_calls']} (1 session + one call per "
                      f"{calls['page_size']:,}-record page)",
                      f"{calls['api_calls'] / calls['minimum_calls']:.2f}"))  # fmt: skip
+    if healing := f.get("healing"):
+        runs = healing["runs"]
+        hourly, compared = runs["incremental"], runs["comparison"]
+        lost = runs["comparison, 1 % lost"]
+        rows.append((f"self-healing comparison of {healing['records']:,} Order Entry invoices "
+                     "(keys + WHENMODIFIED listed, compared, what is missing read again)",
+                     f"{compared['calls_per_100k']:,} calls, {compared['seconds_per_100k']:.1f} s"
+                     f" per 100k records; with 1 % lost: {lost['calls_per_100k']:,} calls, "
+                     f"{lost['seconds_per_100k']:.1f} s",
+                     f"a plain hourly run: {hourly['calls']} calls, {hourly['seconds']:.1f} s",
+                     f"{compared['calls'] / max(hourly['calls'], 1):.0f}× the hourly run's "
+                     f"calls, once a day"))  # fmt: skip
     if memory := f.get("memory"):
         runs = memory["runs"]
         rows.append(("peak memory of a one-year history run (fresh process each)",
@@ -202,6 +216,11 @@ METHODS = [
     "one INSERT per row).",
     "- **API calls** (`bench/bench_hook.py`): every gateway request the hook sends to read "
     "all of an object; the minimum is one getAPISession plus one call per page.",
+    "- **Healing** (`bench/bench_healing.py`): the daily self-healing comparison of the "
+    "invoices object (every RECORDNO and WHENMODIFIED listed and compared with the local rows; "
+    "what is missing read again by key and loaded) with nothing lost and with 1 % of the rows "
+    "lost, next to one plain hourly run; calls are the sandbox's own count, scaled to 100k "
+    "records.",
     "- **Memory** (`bench/bench_history.py --only memory`): a one-year history run, chunk by "
     "chunk as the mapped tasks run, in a fresh process per size; peak RSS is VmHWM. Flat "
     "means the largest runs agree.",

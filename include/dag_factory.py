@@ -64,8 +64,10 @@ success → now. A backfill run re-pulls exactly its interval (plus the overlap)
 (compute the window) → `extract` (Intacct → landing
 table via COPY, pool `intacct_api`) → `map` (pandas, into staged batches) → `load` (upsert
 only rows that changed) →
-`deletes` (AUDITHISTORY deletions in the window; without that permission a comparison of
-the complete key set, at most every `keyset_comparison_hours` (24); soft delete) →
+`heal` (beside `extract`: records of retried pull errors, and every
+`keyset_comparison_hours` (24) a comparison of Intacct's keys and modification times with
+the local rows, which lands what is missing or stale and soft-deletes what Intacct lost) →
+`deletes` (AUDITHISTORY deletions in the window; without that permission the comparison's) →
 `finish` (advance `intacct_sync.sync_state`, emit the `{asset}` asset event with counts).
 
 **Initial data sync:** trigger with the *Initial data sync* parameters (a range of
@@ -385,8 +387,10 @@ def sync_dag(name: str):
                 return load_staged(connection, obj, context["run_id"]).as_dict()
 
         @task(pool="intacct_api")
-        def deletes(window: dict[str, str]) -> dict[str, Any]:
-            """Soft-delete records Intacct deleted in the window (AUDITHISTORY, else key-set)."""
+        def heal(window: dict[str, str], **context) -> dict[str, Any]:
+            """Land what no window shows (include/healing.py): records of retried pull
+            errors, and, every keyset_comparison_hours, what the comparison of keys and
+            modification times finds missing or stale; soft-delete what Intacct lost."""
             from contextlib import closing
 
             from airflow.sdk.exceptions import AirflowFailException
@@ -394,21 +398,47 @@ def sync_dag(name: str):
 
             from include import sync_config
             from include.ar_database import connect
-            from include.deletes import MassDeleteRefused, apply_deletes
+            from include.deletes import MassDeleteRefused
+            from include.healing import heal as land_healing
+
+            every = timedelta(hours=sync_config.load().keyset_comparison_hours)
+            with closing(connect(POSTGRES_CONN_ID)) as connection:
+                try:
+                    return land_healing(
+                        IntacctHook(INTACCT_CONN_ID),
+                        connection,
+                        obj,
+                        context["run_id"],
+                        full_read=not window["start"],
+                        every=every,
+                    )
+                except MassDeleteRefused as refused:
+                    raise AirflowFailException(str(refused)) from refused
+
+        @task(pool="intacct_api")
+        def deletes(window: dict[str, str], healed: dict[str, Any]) -> dict[str, Any]:
+            """Soft-delete records Intacct deleted in the window (AUDITHISTORY, else the
+            comparison's key set)."""
+            from contextlib import closing
+
+            from intacct_sync.hooks.intacct import IntacctHook
+
+            from include.ar_database import connect
+            from include.deletes import apply_deletes
 
             start = datetime.fromisoformat(window["start"]) if window["start"] else None
             with closing(connect(POSTGRES_CONN_ID)) as connection:
-                try:
-                    return apply_deletes(
+                return {
+                    **apply_deletes(
                         IntacctHook(INTACCT_CONN_ID),
                         connection,
                         obj,
                         start,
                         datetime.fromisoformat(window["end"]),
-                        keyset_every=timedelta(hours=sync_config.load().keyset_comparison_hours),
-                    )
-                except MassDeleteRefused as refused:
-                    raise AirflowFailException(str(refused)) from refused
+                        healed,
+                    ),
+                    "healed": healed,
+                }
 
         @task(outlets=[asset])
         def finish(
@@ -425,6 +455,7 @@ def sync_dag(name: str):
                 **loaded,
                 "deleted": deleted["deleted"],
                 "delete_method": deleted["method"],
+                "healed": deleted.get("healed"),
             }
             start = datetime.fromisoformat(window["start"]) if window["start"] else None
             with closing(connect(POSTGRES_CONN_ID)) as connection:
@@ -529,8 +560,10 @@ def sync_dag(name: str):
         )
         mapped = map()
         loaded = load()
-        deleted = deletes(the_window)
+        healed = heal(the_window)
+        deleted = deletes(the_window, healed)
         the_window >> extract >> mapped >> loaded >> deleted
+        extract >> healed >> mapped
         if obj.skips_inactive_customers:
             extract >> reactivated() >> mapped
         finish(the_window, extract.output, loaded, deleted)

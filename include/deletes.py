@@ -1,15 +1,16 @@
 """Deletions: Intacct has no deleted-records feed, so read AUDITHISTORY, else compare keys.
 
 AUDITHISTORY 'Delete' rows name the deleted RECORDNOs of an object type; it needs the
-"custom reports: view" permission. Without it, the complete set of RECORDNOs is listed
-cheaply (readByQuery fields=RECORDNO) and local rows missing from it are deleted. Either
-way rows are soft-deleted (deleted_at), never removed. Reversals and voids are state changes
-and arrive as ordinary updates.
+"custom reports: view" permission. Without it, deletions come from the periodic comparison
+of the complete key set (include/healing.py, which also loads what is missing or stale):
+local rows missing from Intacct's listing are deleted. Either way rows are soft-deleted
+(deleted_at), never removed. Reversals and voids are state changes and arrive as ordinary
+updates.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from intacct_sync.errors import IntacctObjectNotFoundError, IntacctPermissionError
 from intacct_sync.hooks.intacct import IntacctHook
@@ -42,10 +43,12 @@ def soft_delete(
     *,
     keep_only: bool = False,
     listed_at: datetime | None = None,
+    since: datetime | None = None,
 ) -> int:
     """Mark rows deleted: the given RECORDNOs, or with keep_only every pulled row not in
     them — except rows written after `listed_at`, which another run (hourly, history) loaded
-    while the listing ran: they are newer than the listing, not gone."""
+    while the listing ran: they are newer than the listing, not gone — and, when the listing
+    only covered records modified from `since` (company-local), rows older than that."""
     condition = (
         "NOT (intacct_recordno::text = ANY(%s))"
         if keep_only
@@ -55,31 +58,11 @@ def soft_delete(
         cursor.execute(
             f"UPDATE {obj.table} SET deleted_at = now(), updated_at = now()"
             f" WHERE origin = 'intacct' AND deleted_at IS NULL AND {condition}"
-            " AND (%s::timestamptz IS NULL OR updated_at < %s::timestamptz)",
-            (recordnos, listed_at, listed_at),
+            " AND (%s::timestamptz IS NULL OR updated_at < %s::timestamptz)"
+            " AND (%s::timestamp IS NULL OR intacct_whenmodified >= %s::timestamp)",
+            (recordnos, listed_at, listed_at, since, since),
         )
         return cursor.rowcount
-
-
-def _keyset_due(connection, obj: SyncObject, every: timedelta) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT last_keyset_at FROM intacct_sync.sync_state"
-            " WHERE object = %s AND direction = 'pull'",
-            (obj.name,),
-        )
-        row = cursor.fetchone()
-    return not row or row[0] is None or datetime.now(UTC) - row[0] >= every
-
-
-def _keyset_done(connection, obj: SyncObject) -> None:
-    with connection, connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO intacct_sync.sync_state (object, direction, last_keyset_at)"
-            " VALUES (%s, 'pull', now()) ON CONFLICT (object, direction)"
-            " DO UPDATE SET last_keyset_at = now()",
-            (obj.name,),
-        )
 
 
 MAX_KEYSET_DELETE_SHARE = 0.10
@@ -89,14 +72,17 @@ class MassDeleteRefused(RuntimeError):
     """A key-set listing would delete too much: a person must look (retrying won't help)."""
 
 
-def _refuse_mass_delete(connection, obj: SyncObject, existing: list[str]) -> None:
+def refuse_mass_delete(
+    connection, obj: SyncObject, existing: list[str], since: datetime | None = None
+) -> None:
     """A short listing usually means lost access (an entity, a permission), not deletions:
     refuse to soft-delete a large share of the table on its word."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*), count(*) FILTER (WHERE NOT (intacct_recordno::text = ANY(%s)))"
-            f" FROM {obj.table} WHERE origin = 'intacct' AND deleted_at IS NULL",
-            (existing,),
+            f" FROM {obj.table} WHERE origin = 'intacct' AND deleted_at IS NULL"
+            " AND (%s::timestamp IS NULL OR intacct_whenmodified >= %s::timestamp)",
+            (existing, since, since),
         )
         local, missing = cursor.fetchone()
     if local and missing > max(1, MAX_KEYSET_DELETE_SHARE * local):
@@ -113,12 +99,13 @@ def apply_deletes(
     obj: SyncObject,
     start: datetime | None,
     end: datetime,
-    keyset_every: timedelta = timedelta(hours=24),
+    healed: dict | None = None,
 ) -> dict[str, int | str]:
     """Soft-delete what Intacct deleted in the window; returns how and how many.
 
-    The key-set comparison lists every RECORDNO of the object (one call per 1,000 records),
-    so it runs at most once per `keyset_every`; deletions wait for it at most that long.
+    Without AUDITHISTORY, the run's comparison (`healed`, include/healing.py) already
+    deleted what the complete key set no longer holds; it runs at most once per
+    `keyset_comparison_hours`, so deletions wait for it at most that long.
     """
     if start is None:  # a full read: everything that exists was just loaded
         return {"method": "full-read", "deleted": 0}
@@ -126,14 +113,6 @@ def apply_deletes(
         keys = deleted_recordnos(hook, obj, start, end)
         return {"method": "audithistory", "deleted": soft_delete(connection, obj, keys)}
     except (IntacctPermissionError, IntacctObjectNotFoundError):
-        if not _keyset_due(connection, obj, keyset_every):
+        if not healed or healed.get("comparison") != "done":
             return {"method": "key-set-not-due", "deleted": 0}
-        listed_at = datetime.now(UTC)
-        existing = [
-            r["RECORDNO"]
-            for r in hook.read_by_query(obj.intacct_object, ["RECORDNO"], docparid=obj.docparid)
-        ]
-        _refuse_mass_delete(connection, obj, existing)
-        deleted = soft_delete(connection, obj, existing, keep_only=True, listed_at=listed_at)
-        _keyset_done(connection, obj)
-        return {"method": "key-set", "deleted": deleted}
+        return {"method": "key-set", "deleted": int(healed["deleted"])}

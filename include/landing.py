@@ -134,3 +134,26 @@ def landed_count(connection, run_id: str, object_name: str) -> int:
             (run_id, object_name),
         )
         return cursor.fetchone()[0]
+
+
+UNREADABLE_HINT = (
+    "The record holds text XML cannot carry (a control character such as a vertical tab, "
+    "U+FFFE, or a field of tens of megabytes): correct the field in Intacct, then retry."
+)
+
+
+def record_unreadable(connection, object_name: str, unreadable: Iterable[Any]) -> int:
+    """One reconciliation error per record Intacct could not send readably (object, key,
+    what the parser said); the read itself went on without it. Returns how many."""
+    from include.loading import record_errors
+    from include.mapping import Rejected
+
+    rejected = [
+        Rejected(u.key, f"{u.object} {u.key} cannot be read from Intacct: {u.error}",
+                 UNREADABLE_HINT)
+        for u in unreadable
+    ]  # fmt: skip
+    if rejected:
+        with connection, connection.cursor() as cursor:
+            record_errors(cursor, object_name, "pull", rejected)
+    return len(rejected)

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 import psycopg2
+import psycopg2.errors
 
 from include import customer_sync
 from include.mapping import Mapped, Rejected
@@ -23,7 +24,13 @@ from include.sync_objects import SyncObject
 
 # Errors a record's data causes. Anything else (lock timeout, lost connection) is not the
 # record's fault: it fails the task, which Airflow retries, instead of a reconciliation error.
-RECORD_ERRORS = (psycopg2.IntegrityError, psycopg2.DataError)
+# A value past a database limit (an index row over 8 kB: a 10 MB customer name) is the
+# record's too.
+RECORD_ERRORS = (
+    psycopg2.IntegrityError,
+    psycopg2.DataError,
+    psycopg2.errors.ProgramLimitExceeded,
+)
 
 
 @dataclass
@@ -101,6 +108,14 @@ RELINK_SQL = (
         " AND c.deleted_at IS NULL"
         for table in ("invoices", "credit_notes", "payments")
     ),
+    # A customer deleted in Intacct and re-created with the same CUSTOMERID: documents still
+    # pointing at the deleted row move to the live one (driven from the few deleted rows).
+    *(
+        f"UPDATE ar.{table} t SET customer_id = c.id FROM ar.customers old, ar.customers c"
+        " WHERE old.deleted_at IS NOT NULL AND t.customer_id = old.id"
+        " AND c.intacct_customer_id = t.intacct_customer_id AND c.deleted_at IS NULL"
+        for table in ("invoices", "credit_notes", "payments")
+    ),
     "UPDATE ar.payment_applications a SET invoice_id = i.id, target = 'invoice'"
     " FROM ar.invoices i WHERE i.ar_recordno = a.intacct_target_key"
     " AND a.invoice_id IS DISTINCT FROM i.id",
@@ -172,6 +187,22 @@ class _Loader:
             )
         record_errors(cursor, "customers", "push", customer_sync.account_conflicts(cursor, ids))
 
+    def retire_reused_ids(self, cursor, ids: list[str]) -> None:
+        """Intacct keeps a CUSTOMERID unique among existing customers: a newer customer with
+        the id a different live row holds means that row was deleted in Intacct and the id
+        re-used. Soft-delete the old row, so the new one loads (uniqueness is among live rows,
+        migration 0012) and documents re-link to it. An older incoming record (a retried old
+        run) retires nothing."""
+        cursor.execute(
+            "UPDATE ar.customers c SET deleted_at = now(), updated_at = now() FROM incoming i"
+            " WHERE i.intacct_recordno = ANY(%s) AND c.intacct_customer_id = i.intacct_customer_id"
+            " AND c.deleted_at IS NULL AND c.origin = 'intacct'"
+            " AND c.intacct_recordno <> i.intacct_recordno::bigint"
+            " AND (c.intacct_whenmodified IS NULL"
+            "  OR i.intacct_whenmodified::timestamp > c.intacct_whenmodified)",
+            (ids,),
+        )
+
     def skip_inactive_customers(self, cursor, ids: list[str]) -> list[str]:
         """Only invoices of active customers are imported; the rest wait, counted."""
         cursor.execute(
@@ -212,7 +243,10 @@ class _Loader:
         customer_col, customer_val, join, relink = "", "", "", ""
         if self.has_customer:
             customer_col, customer_val = ", customer_id", ", c.id"
-            join = " LEFT JOIN ar.customers c ON c.intacct_customer_id = i.intacct_customer_id"
+            join = (
+                " LEFT JOIN ar.customers c ON c.intacct_customer_id = i.intacct_customer_id"
+                " AND c.deleted_at IS NULL"
+            )
             updates += ", customer_id = EXCLUDED.customer_id"
             relink = f" OR {self.obj.table}.customer_id IS DISTINCT FROM EXCLUDED.customer_id"
         newer = (
@@ -282,6 +316,7 @@ class _Loader:
         """Load the records `ids`; returns the ids that are now in the AR tables."""
         held: list[str] = []
         if self.obj.name == "customers":
+            self.retire_reused_ids(cursor, ids)
             self.link_customers(cursor, ids)
             held, conflicts = customer_sync.hold_back(cursor, ids)
             record_errors(cursor, "customers", "push", conflicts)

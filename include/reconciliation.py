@@ -3,8 +3,10 @@
 `make errors` (or `python -m include.reconciliation`) runs this against the local AR
 database; give `--dsn` for another one. The same operations are SQL functions in the database
 (`SELECT intacct_sync.retry_error(42)`, `intacct_sync.ignore_error(42)`), which is what this
-calls: retry marks the error `retrying` and wakes the object's push (NOTIFY), ignore keeps the
-record out of every push until someone retries it.
+calls: retry marks the error `retrying` and wakes the object's push (NOTIFY) — a pull error's
+record is read again by RECORDNO in the object's next pull run (include/healing.py) and the
+error resolves when it loads —, ignore keeps the record out of every push until someone
+retries it.
 """
 
 from __future__ import annotations

@@ -128,7 +128,7 @@ def parse(value: object) -> SyncConfig:
                 "keyset_comparison_hours",
                 value.get("keyset_comparison_hours", 24),
                 1,
-                "each comparison lists every RECORDNO of the object; once an hour at most",
+                "each comparison lists every key and modification time; once an hour at most",
             )
         ),
         dimensions=_texts("dimensions", value.get("dimensions", {}), DIMENSION_KEYS),

@@ -27,6 +27,13 @@ FIGURES = {
     "history_latency": {"invoices": 500, "latency_ms": 1000, "concurrency": 2, "calls": 100,
                         "floor_s": 50.0, "run_s": 60.0},
     "push_latency": {"samples": [3.0, 5.0, 4.0], "floor_s": 0.5},
+    "healing": {"records": 10000, "lost": 100, "runs": {
+        "incremental": {"calls": 3, "seconds": 1.0, "calls_per_100k": 30,
+                        "seconds_per_100k": 10.0},
+        "comparison": {"calls": 12, "seconds": 2.0, "calls_per_100k": 120,
+                       "seconds_per_100k": 20.0},
+        "comparison, 1 % lost": {"calls": 15, "seconds": 3.0, "calls_per_100k": 150,
+                                 "seconds_per_100k": 30.0}}},
 }  # fmt: skip
 
 
@@ -47,6 +54,8 @@ def test_ratios_are_computed_from_the_recorded_figures(tmp_path):
     assert "1.21 for 100× the records; 1.10 for the last 10×" in text
     assert "| 60 s (100 calls) | concurrency-budget floor 50 s (calls ÷ 2 × latency) | 1.20 |" \
         in text
+    assert "120 calls, 20.0 s per 100k records; with 1 % lost: 150 calls, 30.0 s" in text
+    assert "a plain hourly run: 3 calls, 1.0 s | 4× the hourly run's calls" in text
     assert "median 4.0 s, max 5.0 s" in text and "8× the direct push" in text
     assert "**Failed:** push (see `.local/bench/push.log`)" in text
     assert "test cpu" in text

@@ -237,6 +237,28 @@ class GroundTruth:
         events = self.sb.activity.run(steps, body.get("actions"))
         return {"events": events}
 
+    def post_edit(self, params: dict, body: dict) -> dict:
+        """Change fields of one record the way a person in Intacct's UI does (WHENMODIFIED
+        moves), without the gateway's checks: a test can store what no XML request could
+        carry — a 10 MB name, a vertical tab, U+FFFE — and see how a client reads it back.
+        ``repeat`` repeats every text value (a 10 MB name without a 10 MB body)."""
+        obj = lookup_object(str(body.get("object", "")))
+        if obj is None:
+            raise ApiError(400, f"unknown object {body.get('object')!r}")
+        repeat = int(body.get("repeat", 1))
+        changes = {str(k).upper(): v * repeat if isinstance(v, str) else v
+                   for k, v in dict(body.get("set") or {}).items()}
+        unknown = sorted(set(changes) - obj.field_set)
+        if unknown:
+            raise ApiError(400, f"{obj.name} has no field {', '.join(unknown)}")
+        store = self.sb.store
+        with store.lock:
+            rec = store.update(obj.name, int(body["recordno"]), changes, int(self.sb.clock.now()))
+        if rec is None:
+            raise ApiError(404, f"{obj.name} {body['recordno']} does not exist (or was deleted)")
+        return {"object": obj.name, "recordno": rec["RECORDNO"],
+                "whenmodified": self.sb.tz.format_value(rec["WHENMODIFIED"])}
+
     def post_reset(self, params: dict, body: dict) -> dict:
         self.sb.reset()
         self._summary_cache.clear()

@@ -351,6 +351,17 @@ class IntacctResponseError(IntacctError):
     hint = "Intacct returned an unreadable response."
 
 
+class IntacctUnreadableResponseError(IntacctResponseError):
+    """A complete response that cannot be parsed: a record holds a character XML 1.0 forbids
+    (a vertical tab, U+FFFE) or a text node past the size bound (xml_response). Reading it
+    again gives the same answer, so it is not retried; record streams read such a page again
+    in smaller pieces, down to the one record that causes it."""
+
+    retryable_default = False
+    hint = ("A record in Intacct holds text XML cannot carry (a control character, U+FFFE, or "
+            "a field of tens of megabytes): correct that field in Intacct, then retry.")
+
+
 class IntacctHttpError(IntacctError):
     hint = "Unexpected HTTP status: check the endpoint URL."
 

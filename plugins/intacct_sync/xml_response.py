@@ -4,6 +4,15 @@ Parsing is done with lxml with entity resolution and network access off; a docum
 declares a DOCTYPE (the only way to smuggle entities in) is refused. Each response (one
 page) is parsed, converted and dropped, so memory is bounded by the page size.
 
+Large text nodes: libxml2 refuses a text node over 10 MB. A customer name or memo that
+large is data, not an attack, so a response the strict parser refuses is parsed once more
+with ``huge_tree`` — only when the whole response is at most ``MAX_HUGE_RESPONSE_BYTES``
+(64 MiB, which bounds any one text node) and it nests no deeper than ``MAX_DEPTH`` (256,
+libxml2's own default). A complete response (it ends with ``</response>``) that still cannot
+be parsed — a character XML 1.0 forbids (a vertical tab, U+FFFE), a text node past the
+bound — is :class:`IntacctUnreadableResponseError`: reading it again gives the same answer,
+so it is not retried; the hook reads its records again in smaller pieces instead.
+
 Record shape (what every read returns)
 --------------------------------------
 A record is a ``dict`` of field name to value, in document order:
@@ -39,6 +48,7 @@ from intacct_sync.errors import (
     ErrorDetail,
     IntacctError,
     IntacctResponseError,
+    IntacctUnreadableResponseError,
     classify,
 )
 
@@ -62,8 +72,31 @@ _PARSER_OPTIONS = {
 }
 
 
-def _new_parser() -> etree.XMLParser:
-    return etree.XMLParser(**_PARSER_OPTIONS)
+MAX_HUGE_RESPONSE_BYTES = 64 * 1024 * 1024
+MAX_DEPTH = 256
+
+
+def _new_parser(huge: bool = False) -> etree.XMLParser:
+    return etree.XMLParser(**{**_PARSER_OPTIONS, "huge_tree": huge})
+
+
+def _depth(root: etree._Element) -> int:
+    depth = deepest = 0
+    for event, _ in etree.iterwalk(root, events=("start", "end")):
+        depth += 1 if event == "start" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _parse_huge(body: bytes) -> etree._Element | None:
+    """The second chance for a response with a text node over libxml2's 10 MB limit."""
+    if len(body) > MAX_HUGE_RESPONSE_BYTES:
+        return None
+    try:
+        root = etree.fromstring(body, _new_parser(huge=True))
+    except etree.XMLSyntaxError:
+        return None
+    return root if root is not None and _depth(root) <= MAX_DEPTH else None
 
 
 class _DoctypeProbe:
@@ -106,8 +139,16 @@ def parse_xml(body: bytes | str) -> etree._Element:
         # give up (entity amplification): still a refusal, not a garbled body to retry.
         if _declares_doctype(body):
             raise _refused_doctype() from None
-        raise IntacctResponseError(f"Response is not well-formed XML: {exc}",
-                                   level="http") from None
+        root = _parse_huge(body)
+        if root is None:
+            message = f"Response is not well-formed XML: {exc}"
+            if len(body) > MAX_HUGE_RESPONSE_BYTES:
+                message += f" (a response of {len(body):,} bytes; the bound is " \
+                           f"{MAX_HUGE_RESPONSE_BYTES:,})"
+            # Complete but unreadable: the same read gives the same answer (not truncated).
+            complete = body.rstrip().endswith(b"</response>")
+            kind = IntacctUnreadableResponseError if complete else IntacctResponseError
+            raise kind(message, level="http") from None
     if root is None:
         raise IntacctResponseError("Empty response body", level="http")
     docinfo = root.getroottree().docinfo

@@ -61,7 +61,7 @@ CASES = [
     pytest.param(
         Case('{"keyset_comparison_hours": 0}',
              "intacct_sync_config: keyset_comparison_hours=0 is below 1: each comparison lists"
-             " every RECORDNO of the object; once an hour at most"),
+             " every key and modification time; once an hour at most"),
         id="config-keyset-comparison-every-0-hours",
     ),
     pytest.param(

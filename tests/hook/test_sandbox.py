@@ -500,3 +500,22 @@ def test_replayed_create_of_a_record_deleted_since_is_a_failure(sandbox):
     assert deleted.ok
     [again] = hook.write_batch([create])
     assert not again.ok and isinstance(again.error, E.IntacctRecordNotFoundError)
+
+
+def test_an_isolating_read_skips_exactly_the_unreadable_record(sandbox):
+    """A page that cannot be parsed is read again by key in halving pieces: every other
+    record arrives, the bad one is named with what was wrong; without isolation it fails."""
+    box = sandbox("small")
+    hook = box.hook()
+    truth = box.get("/_sandbox/records?object=CUSTOMER&limit=10000")["records"]
+    bad = truth[len(truth) // 2]["RECORDNO"]
+    box.post("/_sandbox/edit", {"object": "CUSTOMER", "recordno": bad,
+                                "set": {"NAME": "tab\x0bhere"}})  # fmt: skip
+    with pytest.raises(E.IntacctUnreadableResponseError):
+        list(hook.read_by_query("CUSTOMER", ["RECORDNO", "NAME"], page_size=40))
+    stream = hook.read_by_query("CUSTOMER", ["RECORDNO", "NAME"], page_size=40, isolate=True)
+    read = sorted(int(r["RECORDNO"]) for r in stream)
+    assert read == sorted(c["RECORDNO"] for c in truth if c["RECORDNO"] != bad)
+    [skipped] = stream.unreadable
+    assert (skipped.object, skipped.key) == ("CUSTOMER", str(bad))
+    assert "Char" in skipped.error

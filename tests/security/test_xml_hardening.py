@@ -184,3 +184,37 @@ def test_sandbox_refuses_a_request_with_a_doctype_and_writes_nothing(
     names = [c["NAME"] for c in all_records(sandbox_server, object="CUSTOMER")
              if c["CUSTOMERID"] == "XXE-1"]  # fmt: skip
     assert names == ["Ent Ltd"]
+
+
+# -- large text nodes and characters XML forbids (issue 15) -------------------------------------
+def test_a_text_node_over_libxml2s_10_mb_limit_is_parsed_within_the_bound():
+    from intacct_sync.xml_response import MAX_HUGE_RESPONSE_BYTES
+
+    name = "n" * (11 * 1024 * 1024)
+    [result] = parse_response(X.page([{"RECORDNO": "1", "NAME": name}])).results
+    assert result.records[0]["NAME"] == name
+    too_big = X.page([{"RECORDNO": "1", "NAME": "n" * (MAX_HUGE_RESPONSE_BYTES + 1)}])
+    with pytest.raises(IntacctResponseError) as info:
+        parse_response(too_big)
+    assert f"the bound is {MAX_HUGE_RESPONSE_BYTES:,}" in str(info.value)
+    assert not info.value.retryable  # the same read gives the same answer
+
+
+@pytest.mark.parametrize("bad", ["\x0b", "\ufffe"], ids=["vertical-tab", "U+FFFE"])
+def test_a_forbidden_character_in_a_complete_response_is_not_retried(bad):
+    from intacct_sync.errors import IntacctUnreadableResponseError
+
+    body = X.page([{"RECORDNO": "1", "NAME": f"a{bad}b"}])
+    with pytest.raises(IntacctUnreadableResponseError) as info:
+        parse_response(body)
+    assert not info.value.retryable
+    with pytest.raises(IntacctResponseError) as truncated:  # cut short: worth another try
+        parse_response(body[:-20])
+    assert truncated.value.retryable
+
+
+def test_a_deeply_nested_huge_response_is_still_refused():
+    deep = "<a>" * 300 + "x" * (11 * 1024 * 1024) + "</a>" * 300
+    body = X.response(f"<result><status>success</status><data>{deep}</data></result>")
+    with pytest.raises(IntacctResponseError):
+        parse_response(body)

@@ -60,6 +60,7 @@ from intacct_sync.errors import (
     IntacctTransactionAbortedError,
     IntacctTransientError,
     IntacctUnreachableError,
+    IntacctUnreadableResponseError,
     IntacctUnsendableError,
     IntacctUserCredentialsError,
     classify,
@@ -77,6 +78,9 @@ POOL_NAME = "intacct_api"
 READ_BY_QUERY_MAX_PAGE = 1000
 QUERY_MAX_PAGE = 2000
 READ_MAX_KEYS = 100
+# Keys per read when a page could not be parsed and its records are read again by key: an
+# IN list as long as the extract's child reads use, one page per piece.
+ISOLATION_PIECE = 500
 LEGACY_ACTIONS = frozenset({
     "create_invoice", "create_aradjustment", "create_arpayment", "apply_arpayment",
     "reverse_arpayment", "reverse_invoice", "delete_invoice", "delete_aradjustment",
@@ -212,6 +216,16 @@ def _read_ahead(pages: Iterator[Data]) -> Iterator[Data]:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
+@dataclass(frozen=True)
+class UnreadableRecord:
+    """A record Intacct holds but cannot send as readable XML (a character XML 1.0 forbids,
+    a text node past the bound): what an isolating read skips so the rest goes on."""
+
+    object: str
+    key: str
+    error: str
+
+
 class RecordStream(Iterator[dict[str, Any]]):
     """Records of one read, fetched a page ahead (at most two pages are held in memory).
 
@@ -230,6 +244,8 @@ class RecordStream(Iterator[dict[str, Any]]):
         self._done = False
         self.pages = 0
         self.records_read = 0
+        #: Records skipped by an isolating read (``isolate=True``), filled while iterating.
+        self.unreadable: list[UnreadableRecord] = []
 
     def _next_page(self) -> bool:
         try:
@@ -826,36 +842,105 @@ class IntacctHook(HttpHook):
 
     def read_by_query(self, object: str, fields: str | Sequence[str] = "*",  # noqa: A002
                       query: str | rq.Filter = "", *, docparid: str | None = None,
-                      page_size: int | None = None, read_ahead: bool = True) -> RecordStream:
+                      page_size: int | None = None, read_ahead: bool = True,
+                      isolate: bool = False) -> RecordStream:
         """Stream ``readByQuery`` + ``readMore(resultId)`` until ``numremaining`` is 0.
 
         ``query`` is a :class:`~intacct_sync.xml_request.Filter` (values escaped, datetimes
         converted to the company zone) or a raw query string you built safely yourself.
         Pages are one consistent snapshot (resultId); order is Intacct's, not sorted.
         ``read_ahead=False`` for a read that may stop after its first page (no extra call).
+        ``isolate=True`` (``fields`` must include RECORDNO): a page that cannot be parsed
+        does not end the read; its records are read again by key, in halving pieces, and
+        each record that alone cannot be read is in ``stream.unreadable`` (:meth:`_isolate`).
         """
         size = self._page_size(page_size, READ_BY_QUERY_MAX_PAGE)
         text = query if isinstance(query, str) else rq.build_query(query, self.company_timezone)
-        return RecordStream(self._read_by_query_pages(object, fields, text, docparid, size),
-                            read_ahead=read_ahead)
+        unreadable: list[UnreadableRecord] = []
+        stream = RecordStream(
+            self._read_by_query_pages(object, fields, text, docparid, size,
+                                      unreadable if isolate else None),
+            read_ahead=read_ahead)
+        stream.unreadable = unreadable
+        return stream
 
     def read_by_queries(self, object: str, fields: str | Sequence[str],  # noqa: A002
                         queries: Iterable[str | rq.Filter], *, docparid: str | None = None,
-                        page_size: int | None = None) -> RecordStream:
+                        page_size: int | None = None, isolate: bool = False) -> RecordStream:
         """Several ``readByQuery`` reads as one stream, e.g. the lines of 500 headers at a
-        time: the next read is asked for as soon as the previous one's last page arrived."""
+        time: the next read is asked for as soon as the previous one's last page arrived.
+        ``isolate`` as in :meth:`read_by_query`."""
         size = self._page_size(page_size, READ_BY_QUERY_MAX_PAGE)
+        unreadable: list[UnreadableRecord] = []
 
         def pages() -> Iterator[Data]:
             for query in queries:
                 text = (query if isinstance(query, str)
                         else rq.build_query(query, self.company_timezone))
-                yield from self._read_by_query_pages(object, fields, text, docparid, size)
+                yield from self._read_by_query_pages(object, fields, text, docparid, size,
+                                                     unreadable if isolate else None)
 
-        return RecordStream(pages(), single_read=False)
+        stream = RecordStream(pages(), single_read=False)
+        stream.unreadable = unreadable
+        return stream
 
     def _read_by_query_pages(self, obj: str, fields: str | Sequence[str], query: str,
-                             docparid: str | None, size: int) -> Iterator[Data]:
+                             docparid: str | None, size: int,
+                             unreadable: list[UnreadableRecord] | None = None
+                             ) -> Iterator[Data]:
+        """The snapshot's pages; with `unreadable` (an isolating read) a page that cannot be
+        parsed hands over to :meth:`_isolate` for the records not delivered yet."""
+        delivered: set[str] = set()
+        try:
+            for data in self._snapshot_pages(obj, fields, query, docparid, size):
+                if unreadable is not None:
+                    delivered.update(str(r.get("RECORDNO")) for r in data.records)
+                yield data
+        except IntacctUnreadableResponseError as exc:
+            if unreadable is None:
+                raise
+            self.log.warning("%s: a page cannot be parsed (%s); reading its records again by "
+                             "key to find the one that causes it", obj, exc.message)
+            yield from self._isolate(obj, fields, query, docparid, size, delivered, unreadable)
+
+    def _isolate(self, obj: str, fields: str | Sequence[str], query: str,
+                 docparid: str | None, size: int, delivered: set[str],
+                 unreadable: list[UnreadableRecord]) -> Iterator[Data]:
+        """Read what a failed snapshot had not delivered, by key, down to the bad records.
+
+        The read's keys are listed (RECORDNO alone always parses; one call per 1,000), then
+        the keys not delivered yet are read in pieces of up to ISOLATION_PIECE, one page
+        each; a piece that cannot be parsed is halved, down to single records. A single
+        record that still cannot be parsed goes to `unreadable`, every other one is read.
+        Cost for one bad record: the listing, the pieces, and about log2(500) ≈ 9 halvings.
+        """
+        listed = [str(r["RECORDNO"])
+                  for data in self._snapshot_pages(obj, ["RECORDNO"], query, docparid,
+                                                   READ_BY_QUERY_MAX_PAGE)
+                  for r in data.records if r.get("RECORDNO")]
+        remaining = [k for k in dict.fromkeys(listed) if k not in delivered]
+        piece = max(1, min(size, ISOLATION_PIECE))
+        pending = [remaining[i:i + piece] for i in range(0, len(remaining), piece)]
+        while pending:
+            keys = pending.pop(0)
+            text = rq.build_query(rq.in_("RECORDNO", keys), self.company_timezone)
+            try:
+                pages = list(self._snapshot_pages(obj, fields, text, docparid, len(keys)))
+            except IntacctUnreadableResponseError as exc:
+                if len(keys) > 1:
+                    half = len(keys) // 2
+                    pending[:0] = [keys[:half], keys[half:]]
+                    continue
+                self.log.warning("%s %s cannot be read from Intacct: %s", obj, keys[0],
+                                 exc.message)
+                unreadable.append(UnreadableRecord(obj, keys[0], exc.message))
+                continue
+            for data in pages:
+                delivered.update(str(r.get("RECORDNO")) for r in data.records)
+                yield data
+
+    def _snapshot_pages(self, obj: str, fields: str | Sequence[str], query: str,
+                        docparid: str | None, size: int) -> Iterator[Data]:
         first = self._call_single(rq.read_by_query(
             rq.new_control_id(), obj, fields, query, size, docparid))
         data = first.data or _empty()
@@ -1317,5 +1402,6 @@ def reset_sessions() -> None:
 
 __all__ = [
     "DEFAULT_ENDPOINT", "LIMITER", "POOL_NAME", "IntacctConfig", "IntacctHook",
-    "IntacctSession", "RecordStream", "WriteFunction", "WriteResult", "reset_sessions",
+    "IntacctSession", "RecordStream", "UnreadableRecord", "WriteFunction", "WriteResult",
+    "reset_sessions",
 ]

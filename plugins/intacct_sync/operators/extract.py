@@ -11,7 +11,7 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
-from intacct_sync.hooks.intacct import POOL_NAME, IntacctHook
+from intacct_sync.hooks.intacct import POOL_NAME, IntacctHook, UnreadableRecord
 from intacct_sync.xml_request import And, ge, in_, lt
 
 PROGRESS_EVERY = 5_000
@@ -165,8 +165,10 @@ def land_query(
 
     Shared by the hourly extract (a WHENMODIFIED window) and the initial data sync (a
     transaction-date chunk): one readByQuery snapshot, COPY as pages arrive, flat memory.
+    Reads isolate: a record Intacct cannot send as readable XML is skipped by the hook and
+    becomes a reconciliation error here (a line holds its document back); the rest lands.
     """
-    from include.landing import land_records, landed_keys
+    from include.landing import land_records, landed_keys, record_unreadable
 
     label = f"{object_name} [{chunk}]" if chunk else object_name
     started = time.monotonic()
@@ -175,6 +177,7 @@ def land_query(
         list(dict.fromkeys([*fields, "RECORDNO", "WHENMODIFIED"])),
         query,
         docparid=docparid,
+        isolate=True,  # one unreadable record becomes its own error, the rest lands
     )
     progress = _Progress(log, label, stream.totalcount, hook.config.page_size)
 
@@ -184,6 +187,7 @@ def land_query(
             yield record
 
     landed = land_records(connection, landing_run_id, object_name, headers(), chunk=chunk)
+    unreadable = record_unreadable(connection, object_name, stream.unreadable)
     child_count = child_pages = 0
     if children:
         keys = landed_keys(connection, landing_run_id, object_name, chunk)
@@ -198,6 +202,7 @@ def land_query(
                 in_(children["parent_field"], keys[first : first + CHILD_BATCH])
                 for first in range(0, len(keys), CHILD_BATCH)
             ),
+            isolate=True,
         )
 
         def child_records() -> Iterator[dict[str, Any]]:
@@ -214,6 +219,12 @@ def land_query(
             parent_field=children["parent_field"],
         )
         child_pages = child_stream.pages
+        held = hold_back_parents(
+            hook, connection, children, child_stream.unreadable,
+            object_name=object_name, run_id=landing_run_id, chunk=chunk,
+        )  # fmt: skip
+        landed -= len({h.key for h in held})
+        unreadable += record_unreadable(connection, object_name, held)
     seconds = time.monotonic() - started
     log.info(
         "%s: landed %s records and %s children in %s pages (%.1f s, %.0f records/s)",
@@ -231,4 +242,46 @@ def land_query(
         "children": child_count,
         "pages": stream.pages + child_pages,
         "seconds": round(seconds, 2),
+        "unreadable": unreadable,
     }
+
+
+def hold_back_parents(
+    hook: IntacctHook,
+    connection,
+    children: dict[str, Any],
+    unreadable: Sequence[UnreadableRecord],
+    *,
+    object_name: str,
+    run_id: str,
+    chunk: str,
+) -> list[UnreadableRecord]:
+    """A child record (a line, an application) that cannot be read holds its whole header
+    back: a document without one of its lines would load wrong. The header and its other
+    children leave the landing, and the error is the header's, so a retry reads both again.
+    Returns the held-back headers as unreadable records."""
+    if not unreadable:
+        return []
+    parent_field = children["parent_field"]
+    keys = [u.key for u in unreadable]
+    parent_of: dict[str, str] = {}
+    for first in range(0, len(keys), CHILD_BATCH):  # the key fields alone always read
+        for record in hook.read_by_query(
+            children["intacct_object"],
+            ["RECORDNO", parent_field],
+            in_("RECORDNO", keys[first : first + CHILD_BATCH]),
+        ):
+            parent_of[str(record["RECORDNO"])] = str(record[parent_field])
+    held = [
+        UnreadableRecord(u.object, parent_of[u.key], f"its {u.object} {u.key}: {u.error}")
+        for u in unreadable
+        if u.key in parent_of
+    ]
+    parents = sorted({h.key for h in held})
+    with connection, connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM intacct_sync.raw_records WHERE run_id = %s AND chunk = %s"
+            " AND ((object = %s AND recordno = ANY(%s)) OR (object = %s AND parent = ANY(%s)))",
+            (run_id, chunk, object_name, parents, f"{object_name}.children", parents),
+        )
+    return held
