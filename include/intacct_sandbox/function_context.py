@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .envelope import IntacctError
+from .store import visible_to
 
 if TYPE_CHECKING:
     from .clock import SandboxClock
@@ -133,3 +134,7 @@ class FunctionContext:
 
     def now(self) -> int:
         return self.clock.now_int()
+
+    def visible(self, record: dict | None) -> dict | None:
+        """The record if this session's entity may see it (and so read or write it), else None."""
+        return record if record is not None and visible_to(self.entity, record) else None

@@ -35,7 +35,7 @@ AMOUNT_FIELDS = {
     "SODOCUMENTENTRY": ("TRX_VALUE", "VALUE"),
     "CUSTOMER": (), "AUDITHISTORY": (),
 }
-STATE_FIELD = {"CUSTOMER": "STATUS", "AUDITHISTORY": "ACCESSMODE"}
+STATE_FIELD = {"CUSTOMER": "STATUS", "AUDITHISTORY": "ACCESSMODE", "LOCATIONENTITY": "STATUS"}
 
 
 class ApiError(Exception):
@@ -112,7 +112,7 @@ class GroundTruth:
         cached = self._summary_cache.get(key)
         if cached is not None:
             return cached
-        fields = AMOUNT_FIELDS[name]
+        fields = AMOUNT_FIELDS.get(name, ())
         state_field = STATE_FIELD.get(name, "STATE")
 
         def bucket() -> dict:

@@ -284,7 +284,7 @@ def _read_common(ctx: FunctionContext, el: etree._Element, controlid: str, funct
             continue  # unknown keys are silently dropped (§4.4)
         if docparid and rec.get("DOCPARID") not in (None, docparid):
             continue
-        if ctx.entity and (rec.get("MEGAENTITYID") or "") not in (ctx.entity, ""):
+        if ctx.visible(rec) is None:
             continue
         records.append(rec)
     writer = _writer(ctx, obj, obj.iso_dates_in_read, overlay)

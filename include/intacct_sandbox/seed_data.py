@@ -842,6 +842,20 @@ class World:
             header=header, line=line, cents=amounts[line], hv=self.h(20, j))
 
     # ----------------------------------------------------------------- segments
+    # ----------------------------------------------------------------- entities
+    def make_entity(self, e: int) -> dict:
+        """LOCATIONENTITY: RECORDNO is the MEGAENTITYKEY transactions carry; top level."""
+        entity_id = list(ENTITIES)[e]
+        name, key, currency = ENTITIES[entity_id]
+        return {"RECORDNO": key, "LOCATIONID": entity_id, "NAME": name, "STATUS": "active",
+                "CURRENCY": currency, "FIRSTMONTH": "January", "WEEKSTART": "Sunday",
+                "CONTACTINFO.CONTACTNAME": name, "STARTDATE": self.date(self.start),
+                "WHENCREATED": Stamp(self.start), "WHENMODIFIED": Stamp(self.start),
+                "CREATEDBY": 1, "MODIFIEDBY": 1}
+
+    def entity_recordno(self, entity_id: str) -> int | None:
+        return ENTITIES[entity_id][1] if entity_id in ENTITIES else None
+
     def _segments(self) -> dict[str, list[Segment]]:
         inv_entity = self.invoice_entity
         adj_entity = self.adjustment_entity
@@ -850,6 +864,8 @@ class World:
         null_inv = self.n_inv // 30
         cust_wm = [c["WHENCREATED"] for c in self.customers]
         segs = [
+            Segment("LOCATIONENTITY", "entities", len(ENTITIES), 1, self.make_entity,
+                    lambda e: self.start, lambda e: ""),
             Segment("CUSTOMER", "customers", self.n_cust, 1, lambda c: self.customers[c],
                     lambda c: cust_wm[c] + 3600,
                     lambda c: self.customers[c]["MEGAENTITYID"] or "",

@@ -74,10 +74,17 @@ class StoreState:
     version: int
 
 
+def visible_to(entity: str | None, record: dict) -> bool:
+    """An entity sees its own records and top-level ones; the top level (no entity) sees all.
+
+    The one rule for reads and writes alike (README "Multi-entity")."""
+    return not entity or (record.get("MEGAENTITYID") or "") in (entity, "")
+
+
 CHILD_OF = {"ARINVOICE": "ARINVOICEITEM", "ARADJUSTMENT": "ARADJUSTMENTITEM",
             "ARPYMT": "ARPYMTDETAIL", "SODOCUMENT": "SODOCUMENTENTRY"}
 ID_FIELDS = {"CUSTOMER": "CUSTOMERID", "ARINVOICE": "RECORDID", "ARADJUSTMENT": "RECORDID",
-             "SODOCUMENT": "DOCID"}
+             "SODOCUMENT": "DOCID", "LOCATIONENTITY": "LOCATIONID"}
 # The field of a child record that holds its parent's RECORDNO.
 PARENT_KEY = {"ARINVOICEITEM": ("ARINVOICE", "RECORDKEY"),
               "ARADJUSTMENTITEM": ("ARADJUSTMENT", "RECORDKEY"),
@@ -161,6 +168,8 @@ class Store:
             if name == "ARADJUSTMENT" and value.startswith("CM-"):
                 a = int(value[3:]) - 1
                 return 3001 + a if 0 <= a < w.n_adj else None
+            if name == "LOCATIONENTITY":
+                return w.entity_recordno(value)
             if name == "SODOCUMENT" and value.startswith("Sales Invoice-INV-"):
                 i = int(value.rsplit("-", 1)[1]) - 1
                 return 100_001 + (i - 1) // 3 if 0 <= i < w.n_inv and i % 3 == 1 else None
@@ -295,7 +304,7 @@ class Store:
                 continue
             if docparid is not None and rec.get("DOCPARID") != docparid:
                 continue
-            if entity and (rec.get("MEGAENTITYID") or "") not in (entity, ""):
+            if not visible_to(entity, rec):
                 continue
             if pred(rec):
                 extra.append(rn)
@@ -348,7 +357,7 @@ class Store:
             for record in self.children(parent, parent_rn):
                 if docparid is not None and record.get("DOCPARID") != docparid:
                     continue
-                if entity and (record.get("MEGAENTITYID") or "") not in (entity, ""):
+                if not visible_to(entity, record):
                     continue
                 if pred(record):
                     found.append(int(record["RECORDNO"]))

@@ -206,9 +206,18 @@ class ArWriter:
         self.ctx = ctx
         self.store = ctx.store
 
+    def get(self, name: str, key: str) -> dict | None:
+        """The record with RECORDNO `key` as this session sees it: a record of another entity
+        does not exist for an entity session, so every write answers it with its not-found
+        error (README "Multi-entity")."""
+        return self.ctx.visible(self.store.get(name, int(key))) if key.isdigit() else None
+
+    def find_by_id(self, name: str, value: str) -> dict | None:
+        return self.ctx.visible(self.store.find_by_id(name, value)) if value else None
+
     # ------------------------------------------------------------------ customers
     def customer(self, customerid: str, label: str) -> dict:
-        cust = self.store.find_by_id("CUSTOMER", customerid) if customerid else None
+        cust = self.find_by_id("CUSTOMER", customerid)
         if cust is None:
             raise WriteError(bl(f"Invalid Customer '{customerid}' specified."),
                              could_not_create(label))
@@ -343,7 +352,7 @@ class ArWriter:
                              could_not_create(label))
         for key, value in line.dims.items():
             if key == "customerid":
-                if self.store.find_by_id("CUSTOMER", value) is None:
+                if self.find_by_id("CUSTOMER", value) is None:
                     raise WriteError(bl(f"Invalid Customer '{value}' specified."),
                                      could_not_create(label))
                 continue
@@ -412,7 +421,7 @@ class ArWriter:
                 raise WriteError(bl("Amount must be a positive number. Intacct requires positive "
                                     "value."), could_not_create("ARPayment"))
             target_name = "ARINVOICE" if kind == "invoice" else "ARADJUSTMENT"
-            target = self.store.get(target_name, int(key)) if key.isdigit() else None
+            target = self.get(target_name, key)
             if target is None:
                 raise WriteError(IntacctError("DL03000005", "",
                                               f"No record exits for the invoicekey {key}", ""),
@@ -500,7 +509,7 @@ class ArWriter:
             "WHENPAID": when if state == "Paid" else None}, now)
 
     def reverse_payment(self, key: str, when: dt.date | None, description: str) -> dict:
-        pay = self.store.get("ARPYMT", int(key)) if key.isdigit() else None
+        pay = self.get("ARPYMT", key)
         if pay is None:
             raise WriteError(bl(f"Cannot find arpayment with key '{key}' to reverse."))
         if pay["STATE"] != "C":
@@ -542,7 +551,7 @@ class ArWriter:
 
     def reverse_document(self, name: str, key: str, when: dt.date | None,
                          description: str) -> dict:
-        doc = self.store.get(name, int(key)) if key.isdigit() else None
+        doc = self.get(name, key)
         label = "invoice" if name == "ARINVOICE" else "aradjustment"
         if doc is None:
             raise WriteError(bl(f"Cannot find {label} with key '{key}' to reverse."))
@@ -575,9 +584,9 @@ class ArWriter:
 
     def delete(self, name: str, key: str) -> None:
         obj_label = name.lower()
-        rec = self.store.get(name, int(key)) if key.isdigit() else None
+        rec = self.get(name, key)
         if rec is None and name in ("CUSTOMER",):
-            rec = self.store.find_by_id(name, key)
+            rec = self.find_by_id(name, key)
         if rec is None:
             raise WriteError(bl(f"Cannot find {obj_label} with key '{key}' to delete."))
         if name in ("ARINVOICE", "ARADJUSTMENT"):
@@ -686,10 +695,11 @@ def generic_update(ctx: FunctionContext, el: etree._Element, controlid: str) -> 
         obj = lookup_object(name)
         rec = None
         if obj is not None and obj.writable:
+            writer = ArWriter(ctx)
             if key.isdigit():
-                rec = ctx.store.get(name, int(key))
+                rec = writer.get(name, key)
             elif obj.id_field and fields.get(obj.id_field):
-                rec = ctx.store.find_by_id(name, fields[obj.id_field])
+                rec = writer.find_by_id(name, fields[obj.id_field])
         if rec is None:
             return Result.failure("update", controlid, bl(
                 f"Cannot find {name.lower()} with key '{key or fields.get('CUSTOMERID', '')}' "
@@ -766,7 +776,7 @@ def apply_arpayment(w: ArWriter, el: etree._Element) -> int:
     source = None
     source_name = ""
     for name in ("ARADJUSTMENT", "ARPYMT", "ARINVOICE"):
-        source = w.store.get(name, int(key)) if key.isdigit() else None
+        source = w.get(name, key)
         if source is not None:
             source_name = name
             break
