@@ -383,8 +383,13 @@ def sync_dag(name: str):
             from include.ar_database import connect
             from include.pull import load_staged
 
+            hook = None
+            if obj.balances:  # the A/R records the loaded payments touch are re-read
+                from intacct_sync.hooks.intacct import IntacctHook
+
+                hook = IntacctHook(INTACCT_CONN_ID)
             with closing(connect(POSTGRES_CONN_ID)) as connection:
-                return load_staged(connection, obj, context["run_id"]).as_dict()
+                return load_staged(connection, obj, context["run_id"], hook).as_dict()
 
         @task(pool="intacct_api")
         def heal(window: dict[str, str], **context) -> dict[str, Any]:

@@ -43,6 +43,7 @@ class LoadCounts:
     skipped: int = 0
     rejected: int = 0
     rejected_ids: list[str] = field(default_factory=list)
+    balances_refreshed: int = 0  # invoices / credit notes whose A/R paid or due changed
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +52,7 @@ class LoadCounts:
             "unchanged": self.unchanged,
             "skipped": self.skipped,
             "rejected": self.rejected,
+            "balances_refreshed": self.balances_refreshed,
         }
 
 

@@ -84,8 +84,9 @@ def map_landed(connection, obj: SyncObject, run_id: str, batch_size: int = BATCH
     return counts
 
 
-def load_staged(connection, obj: SyncObject, run_id: str) -> LoadCounts:
-    """Load every staged batch of (run, object), then drop the run's landing and staging."""
+def load_staged(connection, obj: SyncObject, run_id: str, hook=None) -> LoadCounts:
+    """Load every staged batch of (run, object), refresh the balances of the A/R records
+    they touch (`obj.balances`, through `hook`), then drop the run's landing and staging."""
     total = LoadCounts()
     with connection.cursor() as cursor:
         cursor.execute(
@@ -111,14 +112,21 @@ def load_staged(connection, obj: SyncObject, run_id: str) -> LoadCounts:
         for name, value in counts.as_dict().items():
             setattr(total, name, getattr(total, name) + value)
         total.rejected_ids += counts.rejected_ids
+    if obj.balances and hook is not None:
+        from include.balances import refresh, touched_keys
+
+        refreshed = refresh(hook, connection, obj, touched_keys(connection, run_id, obj))
+        total.balances_refreshed = sum(refreshed.values())
     purge(connection, run_id, obj)
     return total
 
 
-def map_and_load(connection, obj: SyncObject, run_id: str, batch_size: int = BATCH) -> LoadCounts:
+def map_and_load(
+    connection, obj: SyncObject, run_id: str, batch_size: int = BATCH, hook=None
+) -> LoadCounts:
     """Both steps in one call (tests, benchmarks): what the map and load tasks do in turn."""
     map_landed(connection, obj, run_id, batch_size)
-    return load_staged(connection, obj, run_id)
+    return load_staged(connection, obj, run_id, hook)
 
 
 def purge(connection, run_id: str, obj: SyncObject) -> None:

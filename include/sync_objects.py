@@ -26,6 +26,16 @@ class Children:
         }
 
 
+@dataclass(frozen=True)
+class Balance:
+    """An A/R object whose paid / due a pulled child row touches (include/balances.py)."""
+
+    intacct_object: str  # ARINVOICE or ARADJUSTMENT, read by RECORDNO
+    key_column: str  # the mapped child column holding its RECORDNO
+    table: str  # the registry object whose rows (by ar_recordno) take the balance
+    sign: int = 1  # credit memos are negative in A/R, positive locally
+
+
 # The AR database's trigger (migration 0008) NOTIFYs this channel with the object's name when
 # one of its records becomes ready to push; the DAGs' asset watchers LISTEN on it.
 NOTIFY_CHANNEL = "intacct_push"
@@ -61,6 +71,9 @@ class SyncObject:
     # The tie-out's amount: the Intacct field and the AR column that hold the record's total.
     total_field: str | None = None
     total_column: str | None = None
+    # A/R records this object's children touch: refreshed in the same run (the A/R record is
+    # the truth for paid and due; an Order Entry document does not change when paid).
+    balances: tuple[Balance, ...] = ()
 
     @property
     def dag_id(self) -> str:
@@ -153,6 +166,7 @@ OBJECTS: dict[str, SyncObject] = {
             total_field="TRX_TOTAL",
             total_column="total",
             description="Order Entry sales invoices (SODOCUMENT 'Sales Invoice') with lines.",
+            balances=(Balance("ARINVOICE", "ar_recordno", "invoices"),),
             children=_SO_LINES,
             push=Push("ARINVOICE", after=("customers",)),
         ),
@@ -171,6 +185,7 @@ OBJECTS: dict[str, SyncObject] = {
             total_field="TRX_TOTAL",
             total_column="total",
             description="Order Entry sales returns (SODOCUMENT 'Sales Return') with lines.",
+            balances=(Balance("ARADJUSTMENT", "ar_recordno", "credit_notes", sign=-1),),
             children=_SO_LINES,
             push=Push("ARADJUSTMENT", after=("customers",)),
         ),
@@ -199,6 +214,10 @@ OBJECTS: dict[str, SyncObject] = {
             total_field="TRX_TOTALENTERED",
             total_column="amount",
             description="A/R payments (ARPYMT) with their applications to invoices and credits.",
+            balances=(
+                Balance("ARINVOICE", "intacct_target_key", "invoices"),
+                Balance("ARADJUSTMENT", "intacct_credit_key", "credit_notes", sign=-1),
+            ),
             push=Push(
                 "ARPYMT", after=("customers", "invoices", "credit_notes", "convenience_fees")
             ),

@@ -58,12 +58,21 @@ TIE_OUT = {
     "credit_notes": ("TRX_TOTAL", "STATE", "total", "state"),
     "payments": ("TRX_TOTALENTERED", "STATE", "amount", "state"),
 }
-Totals = dict[tuple[str, str], tuple[int, Decimal]]
+# Paid and due of documents are the A/R record's (PRRECORDKEY; credit memos are negative in
+# A/R, positive locally); a document without one (a draft) has its own.
+AR_RECORD = {"invoices": ("ARINVOICE", 1), "credit_notes": ("ARADJUSTMENT", -1)}
+# Per (entity, state): (count, amount, paid, due); paid and due are 0 for customers, payments.
+Totals = dict[tuple[str, str], tuple[int, Decimal, Decimal, Decimal]]
+
+
+def _number(value) -> Decimal:
+    return Decimal(str(value or 0))
 
 
 def expected_totals(base_url: str) -> dict[str, Totals]:
-    """Per object and (entity, state): (count, amount) the AR tables must hold, from the
-    sandbox's ground truth. Documents of customers that are not active are not imported."""
+    """Per object and (entity, state): (count, amount, paid, due) the AR tables must hold,
+    from the sandbox's ground truth. Documents of customers that are not active are not
+    imported."""
     customers = sandbox_api.records(base_url, object="CUSTOMER")
     active = {c["CUSTOMERID"] for c in customers if c["STATUS"] == "active"}
     sources = {
@@ -75,27 +84,49 @@ def expected_totals(base_url: str) -> dict[str, Totals]:
     expected: dict[str, Totals] = {}
     for name, records in sources.items():
         amount, state = TIE_OUT[name][:2]
-        totals: dict[tuple[str, str], list] = defaultdict(lambda: [0, Decimal(0)])
+        balances: dict[int, tuple[Decimal, Decimal]] = {}
+        if name in AR_RECORD:
+            ar_object, sign = AR_RECORD[name]
+            balances = {
+                int(r["RECORDNO"]): (sign * _number(r["TRX_TOTALPAID"]),
+                                     sign * _number(r["TRX_TOTALDUE"]))
+                for r in sandbox_api.records(base_url, object=ar_object)
+            }  # fmt: skip
+        totals: dict[tuple[str, str], list] = defaultdict(
+            lambda: [0, Decimal(0), Decimal(0), Decimal(0)]
+        )
         for r in records:
             if OBJECTS[name].skips_inactive_customers and r["CUSTVENDID"] not in active:
                 continue
             entry = totals[(r.get("MEGAENTITYID") or "", str(r[state]))]
             entry[0] += 1
-            entry[1] += Decimal(str(r[amount])) if amount else 0
-        expected[name] = {k: (n, s) for k, (n, s) in totals.items()}
+            entry[1] += _number(r[amount]) if amount else 0
+            if name in AR_RECORD:
+                paid, due = balances.get(int(r.get("PRRECORDKEY") or 0)) or (
+                    _number(r["TRX_TOTALPAID"]),
+                    _number(r["TRX_TOTALDUE"]),
+                )
+                entry[2] += paid
+                entry[3] += due
+        expected[name] = {k: (n, s, p, d) for k, (n, s, p, d) in totals.items()}
     return expected
 
 
 def actual_totals(connection, name: str) -> Totals:
     """The same figures from the AR tables (rows pulled from Intacct, not deleted)."""
     amount, state = TIE_OUT[name][2:]
+    paid, due = ("total_paid", "total_due") if name in AR_RECORD else ("0", "0")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT entity, {state}, count(*), coalesce(sum({amount}), 0)"
+            f"SELECT entity, {state}, count(*), coalesce(sum({amount}), 0),"
+            f" coalesce(sum({paid}), 0), coalesce(sum({due}), 0)"
             f" FROM {OBJECTS[name].table}"
             " WHERE deleted_at IS NULL AND origin = 'intacct' GROUP BY 1, 2"
         )
-        return {(e, st): (n, Decimal(s)) for e, st, n, s in cursor.fetchall()}
+        return {
+            (e, st): (n, Decimal(s), Decimal(p), Decimal(d))
+            for e, st, n, s, p, d in cursor.fetchall()
+        }
 
 
 def with_directions(env: dict[str, str], *, pull: bool, push: bool) -> dict[str, str]:
@@ -140,7 +171,7 @@ def summary(base_url: str, dsn: str) -> bool:
     ok = True
     print(
         f"\n{'object':<14}{'inserted':>9}{'updated':>9}{'skipped':>9}{'rejected':>9}"
-        f"{'rows':>8}{'amount':>17}   tie-out vs sandbox (per entity and state)"
+        f"{'rows':>8}{'amount':>17}   tie-out (count, amount, paid, due per entity, state)"
     )
     with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:
         for name in TIE_OUT:
@@ -154,8 +185,8 @@ def summary(base_url: str, dsn: str) -> bool:
             actual = actual_totals(connection, name)
             matches = actual == expected[name]
             ok &= matches
-            rows = sum(n for n, _ in actual.values())
-            amount = sum(s for _, s in actual.values())
+            rows = sum(v[0] for v in actual.values())
+            amount = sum(v[1] for v in actual.values())
             verdict = "ok" if matches else f"MISMATCH: expected {expected[name]}, got {actual}"
             print(
                 f"{name:<14}{counts.get('inserted', 0):>9}{counts.get('updated', 0):>9}"

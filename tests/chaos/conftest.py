@@ -13,6 +13,7 @@ from tests.ground_truth import all_records, sandbox_get, sandbox_post
 
 PULLED = ("customers", "invoices", "credit_notes", "payments")
 DOCPARID = {"invoices": "Sales Invoice", "credit_notes": "Sales Return"}
+AR_RECORD = {"invoices": ("ARINVOICE", 1), "credit_notes": ("ARADJUSTMENT", -1)}
 # Every way the gateway fails, each on a schedule of its own (every 11th call, every 13th, …):
 # together they fail almost half of all calls, and each one fires in even a short test.
 FAULTS = {"http_429": 11, "too_many_operations": 13, "http_502": 17, "http_503": 19,
@@ -57,9 +58,18 @@ def truth_rows(server, names=PULLED, optional: dict | None = None) -> dict[str, 
     for name, docparid in DOCPARID.items():
         if name in names:
             rows[name], optional[name] = {}, {}
+            # Paid and due are the A/R record's (design: the A/R record is the truth); a
+            # document without one (a draft) has its own.
+            ar_object, sign = AR_RECORD[name]
+            balances = {int(r["RECORDNO"]): (sign * _money(r["TRX_TOTALPAID"]),
+                                             sign * _money(r["TRX_TOTALDUE"]))
+                        for r in all_records(server, object=ar_object)}  # fmt: skip
             for d in all_records(server, object="SODOCUMENT", docparid=docparid):
                 key = int(d["RECORDNO"])
-                values = (d["DOCNO"], d["STATE"], _money(d["TRX_TOTAL"]), *lines[key])
+                paid_due = balances.get(int(d["PRRECORDKEY"] or 0)) or (
+                    _money(d["TRX_TOTALPAID"]), _money(d["TRX_TOTALDUE"]))
+                values = (d["DOCNO"], d["STATE"], _money(d["TRX_TOTAL"]), *paid_due,
+                          *lines[key])
                 (rows if d["CUSTVENDID"] in active else optional)[name][key] = values
     if "payments" in names:
         details: dict[int, list] = defaultdict(lambda: [0, Decimal(0)])
@@ -79,12 +89,14 @@ def truth_rows(server, names=PULLED, optional: dict | None = None) -> dict[str, 
 _DATABASE = {
     "customers": "SELECT intacct_recordno, intacct_customer_id, name, status FROM ar.customers"
                  " WHERE origin = 'intacct' AND deleted_at IS NULL",
-    "invoices": "SELECT d.intacct_recordno, d.number, d.state, d.total, count(l.line_no),"
-                " coalesce(sum(l.amount), 0) FROM ar.invoices d LEFT JOIN ar.invoice_lines l"
+    "invoices": "SELECT d.intacct_recordno, d.number, d.state, d.total, d.total_paid,"
+                " d.total_due, count(l.line_no), coalesce(sum(l.amount), 0) FROM ar.invoices d"
+                " LEFT JOIN ar.invoice_lines l"
                 " ON l.invoice_id = d.id WHERE d.origin = 'intacct' AND d.deleted_at IS NULL"
                 " GROUP BY d.id",
-    "credit_notes": "SELECT d.intacct_recordno, d.number, d.state, d.total, count(l.line_no),"
-                    " coalesce(sum(l.amount), 0) FROM ar.credit_notes d"
+    "credit_notes": "SELECT d.intacct_recordno, d.number, d.state, d.total, d.total_paid,"
+                    " d.total_due, count(l.line_no), coalesce(sum(l.amount), 0)"
+                    " FROM ar.credit_notes d"
                     " LEFT JOIN ar.credit_note_lines l ON l.credit_note_id = d.id"
                     " WHERE d.origin = 'intacct' AND d.deleted_at IS NULL GROUP BY d.id",
     "payments": "SELECT p.intacct_recordno, p.state, p.amount, count(a.line_no),"
