@@ -7,28 +7,13 @@ from datetime import date
 from decimal import Decimal
 
 from intacct_sync.hooks.intacct import IntacctHook
-from intacct_sync.operators.extract import IntacctExtractOperator
 
-from include.pull import map_and_load
-from include.sync_objects import OBJECTS
 from tests.ground_truth import sandbox_get
+from tests.operators.test_pull_pipeline import _pull as _pull_objects
 
 
 def _pull(run_id: str, connection, names) -> dict:
-    counts = {}
-    for name in names:
-        obj = OBJECTS[name]
-        IntacctExtractOperator(
-            task_id=f"extract_{name}",
-            object_name=name,
-            intacct_object=obj.intacct_object,
-            docparid=obj.docparid,
-            fields=list(obj.fields),
-            landing_run_id=run_id,
-            children=obj.children.spec() if obj.children else None,
-        ).execute({})
-        counts[name] = map_and_load(connection, obj, run_id, hook=IntacctHook())
-    return counts
+    return _pull_objects(run_id, connection, names, hook=IntacctHook())
 
 
 def _local(connection, ar_recordno) -> tuple[Decimal, Decimal]:

@@ -13,7 +13,8 @@ from tests.ground_truth import all_records, sandbox_get
 ORDER = ("customers", "invoices", "credit_notes", "payments")
 
 
-def _pull(run_id: str, connection, names: tuple[str, ...] = ORDER) -> dict:
+def _pull(run_id: str, connection, names: tuple[str, ...] = ORDER, hook=None) -> dict:
+    """Extract, map and load `names` in turn; with `hook`, balances are refreshed too."""
     counts = {}
     for name in names:
         obj = OBJECTS[name]
@@ -26,7 +27,7 @@ def _pull(run_id: str, connection, names: tuple[str, ...] = ORDER) -> dict:
             landing_run_id=run_id,
             children=obj.children.spec() if obj.children else None,
         ).execute({})
-        counts[name] = map_and_load(connection, obj, run_id, batch_size=400)
+        counts[name] = map_and_load(connection, obj, run_id, batch_size=400, hook=hook)
     return counts
 
 

@@ -9,20 +9,10 @@ from datetime import date
 from decimal import Decimal
 
 from include.localenv.local_records import Application, Line
-from tests.ground_truth import sandbox_get
+from tests.push.test_push_rules import _one, _record
 
 FEES_ON = {"convenience_fee_mode": "write_on", "convenience_fee_line": {"glaccountno": "4990"}}
 FEES_OFF = {"convenience_fee_mode": "write_off"}
-
-
-def _one(connection, sql: str, *params):
-    with connection, connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
-
-
-def _record(server, name: str, key) -> dict:
-    return sandbox_get(server, "record", object=name, recordno=key)
 
 
 def _customer(records, push) -> int:
