@@ -15,6 +15,7 @@ payloads live in the object's mapping module (`to_intacct`).
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -111,16 +112,35 @@ def push_object(hook, connection, name: str, config: SyncConfig) -> PushCounts:
             if not writes:
                 break
             for i in range(0, len(writes), BATCH):
-                batch = writes[i : i + BATCH]
-                results = hook.write_batch([w.function for w in batch])
-                failed = _commit(connection, batch, results, counts)
-                done.update(w.step for w in failed)
+                for entity, batch in _by_entity(connection, writes[i : i + BATCH]):
+                    results = hook.for_entity(entity).write_batch([w.function for w in batch])
+                    failed = _commit(connection, batch, results, counts)
+                    done.update(w.step for w in failed)
             if not plan.follow_up:
                 break
     if counts.posted or counts.linked:
         _wake(connection, dependents(name))
     log.info("push %s: %s", name, counts.as_dict())
     return counts
+
+
+def _by_entity(connection, writes: list[Write]) -> list[tuple[str, list[Write]]]:
+    """The writes grouped by the entity of their local record (multi-entity companies): each
+    group goes through a session of that entity, so Intacct creates the record there and
+    lets it touch only that entity's (and top-level) records. '' is the connection's own."""
+    wanted: dict[str, list[int]] = defaultdict(list)
+    for w in writes:
+        wanted[w.object].append(w.local_id)
+    entity_of: dict[tuple[str, int], str] = {}
+    with connection, connection.cursor() as cursor:
+        for obj, ids in wanted.items():
+            cursor.execute(f"SELECT id, entity FROM {OBJECTS[obj].table} WHERE id = ANY(%s)",
+                           (ids,))  # fmt: skip
+            entity_of.update(((obj, i), e or "") for i, e in cursor.fetchall())
+    groups: dict[str, list[Write]] = defaultdict(list)
+    for w in writes:
+        groups[entity_of.get((w.object, w.local_id), "")].append(w)
+    return list(groups.items())
 
 
 def _record_rejected(connection, name: str, rejected: list, counts: PushCounts) -> None:

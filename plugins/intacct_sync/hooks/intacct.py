@@ -20,6 +20,8 @@ Usage::
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import hashlib
 import ipaddress
 import logging
@@ -569,6 +571,17 @@ class IntacctHook(HttpHook):
         self.base_url = host
         self._base_url_initialized = True
         return config
+
+    def for_entity(self, entity_id: str | None) -> IntacctHook:
+        """This hook for the records of entity `entity_id` (its own entity-scoped session,
+        as Intacct scopes every read and write to the session's entity); empty or the
+        connection's own entity gives this hook itself. The copy shares the connection,
+        retries and the company's request allowance."""
+        if not entity_id or entity_id == self.config.entity_id:
+            return self
+        scoped = copy.copy(self)
+        scoped._config = dataclasses.replace(self.config, entity_id=entity_id)
+        return scoped
 
     @property
     def company_timezone(self) -> ZoneInfo:
