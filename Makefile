@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LOCALENV := $(PY) -m include.localenv
 
-.PHONY: help venv setup run up down test lint psql bench chaos constraints clean-local history errors
+.PHONY: help venv setup run up down test lint airflow psql bench chaos constraints clean-local history errors
 
 help:
 	@echo "make run    set up everything (venv, PostgreSQL, Airflow) and run a full sync against the sandbox"
@@ -54,6 +54,10 @@ test: venv
 
 lint: venv
 	$(VENV)/bin/ruff check .
+
+# Any Airflow CLI command against the local instance: make airflow ARGS="dags list".
+airflow: venv
+	$(LOCALENV) airflow $(ARGS)
 
 psql: venv
 	$(LOCALENV) psql

@@ -87,7 +87,7 @@ they are in `intacct_sync.reconciliation_errors` (object `{name}`, direction `pu
 def _params(obj: SyncObject) -> dict[str, Param]:
     """The Trigger form's "Initial data sync" section; empty dates mean an ordinary sync."""
     section = "Initial data sync"
-    day = f"transaction date ({obj.history_field}), inclusive, YYYY-MM-DD"
+    day = f"transaction date ({obj.history_field}), inclusive, as picked in the calendar"
     params = {
         "history_from": Param(
             None,
@@ -103,7 +103,7 @@ def _params(obj: SyncObject) -> dict[str, Param]:
             format="date",
             title="History to",
             description=f"Last {day}; at most {MAX_DAYS} days after the first, not in the "
-            "future. Longer history: `make history` queues one run per year.",
+            "future. Longer history: make history queues one run per year.",
             section=section,
         ),
     }
@@ -112,8 +112,8 @@ def _params(obj: SyncObject) -> dict[str, Param]:
         type="array",
         items={"type": "array", "items": {"type": "string", "format": "date"}},
         title="Then, one after another",
-        description="Further [from, to] ranges, each run after this one succeeds (`make "
-        "history` fills this, so a long history never blocks the hourly runs).",
+        description="Further [from, to] ranges, each run after this one succeeds (make "
+        "history fills this, so a long history never blocks the hourly runs).",
         section=section,
     )
     for option in obj.history_options:

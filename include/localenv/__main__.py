@@ -210,6 +210,14 @@ def cmd_psql(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_airflow(args: argparse.Namespace) -> int:
+    """Any Airflow CLI command against this checkout's metadata DB, not Airflow's SQLite default."""
+    pg = postgres()
+    pg.start()
+    os.execvpe(airflow_bin(), [airflow_bin(), *args.airflow_args], airflow_env(pg.dsn("airflow")))  # noqa: S606
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m include.localenv", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -219,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("down", help="stop what `up` started")
     sub.add_parser("test", help="run the test suite against real services (args go to pytest)")
     sub.add_parser("psql", help="psql into the AR database")
+    sub.add_parser("airflow", help="any Airflow CLI command against the local instance")
     sub.add_parser("pg-start", help="start the project's PostgreSQL")
     sub.add_parser("pg-stop", help="stop the project's PostgreSQL (by its pid)")
     argv = sys.argv[1:] if argv is None else argv
@@ -226,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     # argparse would take options starting with "-" as its own.
     if argv[:1] == ["test"]:
         args = argparse.Namespace(command="test", pytest_args=argv[1:])
+    elif argv[:1] == ["airflow"]:
+        args = argparse.Namespace(command="airflow", airflow_args=argv[1:])
     else:
         args = parser.parse_args(argv)
     handlers = {
@@ -235,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         "down": cmd_down,
         "test": cmd_test,
         "psql": cmd_psql,
+        "airflow": cmd_airflow,
         "pg-start": lambda _: (postgres().start(), postgres().ensure_databases(), 0)[-1],
         "pg-stop": lambda _: (postgres().stop(), 0)[-1],
     }

@@ -62,6 +62,9 @@ def airflow_env(metadata_dsn: str) -> dict[str, str]:
             "postgresql://", "postgresql+psycopg2://", 1
         ),
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        # The README tells users to press the connection's Test button; Airflow disables it
+        # unless this is set.
+        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
         "PYTHONPATH": python_path,
         # `airflow standalone` starts its components as `airflow ...` found on PATH.
