@@ -51,3 +51,21 @@ def test_loader_applies_connections_pools_and_variables_through_airflow():
     assert int(pool["slots"]) == 2
     config = json.loads(_airflow("variables", "get", "intacct_sync_config"))
     assert config["lookback_minutes"] == 60
+
+
+def test_make_airflow_runs_the_cli_on_the_local_instance_not_sqlite():
+    """`make airflow ARGS=...` (README's backfill hint): the project's metadata database and
+    connection testing on, so the connection form's Test button works under `make up`."""
+    from include.localenv.airflow_env import LOCAL
+
+    def value(section: str, key: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "include.localenv", "airflow", "config", "get-value",
+             section, key], capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout.strip()
+
+    port = (LOCAL / "postgres" / "port").read_text().strip()
+    assert value("database", "sql_alchemy_conn").endswith(f"@127.0.0.1:{port}/airflow")
+    assert value("core", "test_connection") == "Enabled"
