@@ -74,14 +74,15 @@ def seed(connection, base_url: str) -> None:
     reset(connection)
     records = LocalRecords(connection)
     # Someone creates a customer in Intacct after the last pull; the AR platform enters the
-    # same customer: the push links the two instead of creating a duplicate.
+    # same customer (its account number is the Intacct customer id): the push links the two
+    # instead of creating a duplicate. A different account number would be a conflict.
     [event] = sandbox_api.post(base_url, "activity", {"steps": 1, "actions": ["create_customer"]})[
         "events"
     ]
     existing = sandbox_api.get(base_url, "record", object="CUSTOMER", recordno=event["recordno"])
     bakery = records.customer("Demo Bakery", account_number="DEMO-C1", email="ap@bakery.example")
     florist = records.customer("Demo Florist", account_number="DEMO-C2", city="Portland")
-    records.customer(existing["NAME"], account_number="DEMO-C3")  # linked
+    records.customer(existing["NAME"], account_number=existing["CUSTOMERID"])  # linked
     inv1 = records.document(
         "invoices", bakery, "DEMO-INV-1",
         [Line("250.00", "Ovens service", department_id="SERVICES"),
