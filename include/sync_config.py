@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 VARIABLE = "intacct_sync_config"
 PULL_OBJECTS = ("customers", "invoices", "credit_notes", "payments")
@@ -41,6 +42,10 @@ class SyncConfig:
     undeposited_funds_account: str = "1050"
     # Alert (plugins/intacct_sync/notifiers.py) when a pull's last success is older than this.
     alert_after_hours: float = 3.0
+    # The cut-over per object: the ongoing sync (hourly pull, push) starts here; older data is
+    # the initial data sync's job. Unset: the moment the object's sync is first enabled
+    # (recorded in intacct_sync.sync_state).
+    sync_start: dict[str, datetime] = field(default_factory=dict)
 
 
 def _where(key: str) -> str:
@@ -88,6 +93,26 @@ def _number(key: str, value: object, minimum: float, why: str) -> float:
     if value < minimum:
         raise SyncConfigError(f"{_where(key)}={value!r} is below {minimum:g}: {why}")
     return value
+
+
+def _moments(key: str, value: object, known: tuple[str, ...]) -> dict[str, datetime]:
+    """One aware ISO-8601 time for every object, or a time per object."""
+    given = dict.fromkeys(known, value) if isinstance(value, str) else _mapping(
+        key, value, known, "object", str, "an ISO-8601 time with a zone")
+    moments = {}
+    for name, text in given.items():
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            moment = None
+        if moment is None or moment.utcoffset() is None:
+            where = key if isinstance(value, str) else f"{key}.{name}"
+            raise SyncConfigError(
+                f"{_where(where)}={text!r} must be an ISO-8601 time with a zone, "
+                "e.g. 2026-01-01T00:00:00+00:00"
+            )
+        moments[name] = moment
+    return moments
 
 
 def parse(value: object) -> SyncConfig:
@@ -154,6 +179,7 @@ def parse(value: object) -> SyncConfig:
                 "the hourly pull needs an hour before it can be behind",
             )
         ),
+        sync_start=_moments("sync_start", value.get("sync_start", {}), PUSH_OBJECTS),
     )
 
 

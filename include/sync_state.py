@@ -47,6 +47,24 @@ def pull_window(
     return (start_from - overlap if start_from else None), end
 
 
+def cut_over(
+    connection, obj: str, direction: str, configured: datetime | None = None
+) -> datetime:
+    """Where the ongoing sync of `obj` in `direction` starts: `configured` (sync_start in the
+    sync configuration) when given, else the moment this was first asked (the sync's first
+    run), recorded in sync_state so every later run keeps it."""
+    with connection, connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO intacct_sync.sync_state AS s (object, direction, sync_start)"
+            " VALUES (%(obj)s, %(direction)s, coalesce(%(configured)s, now()))"
+            " ON CONFLICT (object, direction) DO UPDATE SET sync_start ="
+            "  coalesce(%(configured)s, s.sync_start, EXCLUDED.sync_start)"
+            " RETURNING sync_start",
+            {"obj": obj, "direction": direction, "configured": configured},
+        )
+        return cursor.fetchone()[0]
+
+
 def last_window_end(connection, obj: str) -> datetime | None:
     with connection.cursor() as cursor:
         cursor.execute(
