@@ -61,7 +61,9 @@ def incremental(dsn: str) -> dict:
         children=obj.children.spec(),
     ).execute({})  # fmt: skip
     with closing(psycopg2.connect(dsn)) as connection:
-        loaded = map_and_load(connection, obj, "bench-hourly").as_dict()
+        loaded = map_and_load(
+            connection, obj, "bench-hourly", company_tz=IntacctHook().company_timezone
+        ).as_dict()
         deleted = apply_deletes(IntacctHook(), connection, obj, start, end)
     return {"records": extracted["records"], **loaded, **deleted}
 
@@ -76,7 +78,9 @@ def comparison(dsn: str, run_id: str) -> dict:
     obj = OBJECTS["invoices"]
     with closing(psycopg2.connect(dsn)) as connection:
         healed = compare_and_land(IntacctHook(), connection, obj, run_id)
-        loaded = map_and_load(connection, obj, run_id).as_dict()
+        loaded = map_and_load(
+            connection, obj, run_id, company_tz=IntacctHook().company_timezone
+        ).as_dict()
     return {**healed, **loaded}
 
 

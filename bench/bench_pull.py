@@ -106,12 +106,16 @@ def extract(name: str, run_id: str) -> dict:
 
 
 def pull(dsn: str, name: str, run_id: str) -> tuple[dict, dict]:
+    from intacct_sync.hooks.intacct import IntacctHook
+
     from include.pull import map_and_load
     from include.sync_objects import OBJECTS
 
     extracted = extract(name, run_id)
     with closing(psycopg2.connect(dsn)) as connection:
-        counts = map_and_load(connection, OBJECTS[name], run_id)
+        counts = map_and_load(
+            connection, OBJECTS[name], run_id, company_tz=IntacctHook().company_timezone
+        )
     return extracted, counts.as_dict()
 
 

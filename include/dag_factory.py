@@ -315,12 +315,16 @@ def sync_dag(name: str):
             """Decide the WHENMODIFIED window of this run."""
             from contextlib import closing
 
+            from airflow.sdk.exceptions import AirflowSkipException
+
             from include import sync_config
             from include.ar_database import connect
-            from include.sync_state import last_window_end, pull_window
+            from include.sync_state import cut_over, last_window_end, pull_window
 
-            overlap = timedelta(minutes=sync_config.load().lookback_minutes)
+            config = sync_config.load()
+            overlap = timedelta(minutes=config.lookback_minutes)
             with closing(connect(POSTGRES_CONN_ID)) as connection:
+                sync_start = cut_over(connection, name, "pull", config.sync_start.get(name))
                 last_end = last_window_end(connection, name)
             run = context["dag_run"]
             start, end = pull_window(
@@ -332,8 +336,18 @@ def sync_dag(name: str):
                 last_window_end=last_end,
                 now=datetime.now().astimezone(),
                 overlap=overlap,
+                sync_start=sync_start,
             )
-            return {"start": start.isoformat() if start else "", "end": end.isoformat()}
+            if start and end <= start:
+                raise AirflowSkipException(
+                    f"nothing to read yet: the {name} sync starts at {sync_start} "
+                    f"(sync_start in {sync_config.VARIABLE})"
+                )
+            return {
+                "start": start.isoformat() if start else "",
+                "end": end.isoformat(),
+                "sync_start": sync_start.isoformat() if sync_start else "",
+            }
 
         extract = IntacctExtractOperator(
             task_id="extract",
@@ -368,11 +382,14 @@ def sync_dag(name: str):
             """Map the landed records with pandas into staged batches."""
             from contextlib import closing
 
+            from intacct_sync.hooks.intacct import IntacctHook
+
             from include.ar_database import connect
             from include.pull import map_landed
 
+            zone = IntacctHook(INTACCT_CONN_ID).company_timezone  # the connection, no call
             with closing(connect(POSTGRES_CONN_ID)) as connection:
-                return map_landed(connection, obj, context["run_id"])
+                return map_landed(connection, obj, context["run_id"], company_tz=zone)
 
         @task
         def load(**context) -> dict[str, Any]:
@@ -416,6 +433,10 @@ def sync_dag(name: str):
                         context["run_id"],
                         full_read=not window["start"],
                         every=every,
+                        since=(
+                            datetime.fromisoformat(window["sync_start"])
+                            if window.get("sync_start") else None
+                        ),
                     )
                 except MassDeleteRefused as refused:
                     raise AirflowFailException(str(refused)) from refused
@@ -512,14 +533,17 @@ def sync_dag(name: str):
             """Map and load one landed month; the chunk is then done for good."""
             from contextlib import closing
 
+            from intacct_sync.hooks.intacct import IntacctHook
+
             from include.ar_database import connect
             from include.history_chunks import load_chunk as load_landed
 
             _label_map_index(chunk)
+            zone = IntacctHook(INTACCT_CONN_ID).company_timezone
             with closing(connect(POSTGRES_CONN_ID)) as connection:
                 return {
                     "extracted": extracted.get("records", 0),
-                    **load_landed(connection, _run_key(context), chunk, log),
+                    **load_landed(connection, _run_key(context), chunk, log, company_tz=zone),
                 }
 
         @task_group

@@ -56,7 +56,9 @@ def soft_delete(
     )
     with connection, connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {obj.table} SET deleted_at = now(), updated_at = now()"
+            # The moment of the deletion, not of the transaction's start: a read that started
+            # after it and still sees the record brings the row back (include/loading.py).
+            f"UPDATE {obj.table} SET deleted_at = clock_timestamp(), updated_at = now()"
             f" WHERE origin = 'intacct' AND deleted_at IS NULL AND {condition}"
             " AND (%s::timestamptz IS NULL OR updated_at < %s::timestamptz)"
             " AND (%s::timestamp IS NULL OR intacct_whenmodified >= %s::timestamp)",

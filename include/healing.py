@@ -33,7 +33,7 @@ from typing import Any
 
 from intacct_sync.hooks.intacct import IntacctHook, RecordStream
 from intacct_sync.operators.extract import hold_back_parents
-from intacct_sync.xml_request import ge, in_
+from intacct_sync.xml_request import in_
 
 from include.deletes import refuse_mass_delete, soft_delete
 from include.landing import land_records, landed_keys, record_unreadable
@@ -152,17 +152,25 @@ def _comparison_done(connection, obj: SyncObject) -> None:
         )
 
 
-def _local_versions(connection, obj: SyncObject, since_local: datetime | None) -> dict:
+def _local_versions(connection, obj: SyncObject) -> dict:
     """RECORDNO → (WHENMODIFIED as Intacct prints it, live and ours to compare)."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT intacct_recordno::text, to_char(intacct_whenmodified, %s),"
             "  origin = 'intacct' AND deleted_at IS NULL"
-            f" FROM {obj.table} WHERE intacct_recordno IS NOT NULL"
-            "  AND (%s::timestamp IS NULL OR intacct_whenmodified >= %s::timestamp)",
-            (LOCAL_FORMAT, since_local, since_local),
+            f" FROM {obj.table} WHERE intacct_recordno IS NOT NULL",
+            (LOCAL_FORMAT,),
         )
         return {r[0]: (r[1], r[2]) for r in cursor.fetchall()}
+
+
+def _modified_before(whenmodified: str | None, since_local: datetime | None) -> bool:
+    """Intacct's WHENMODIFIED (as printed) is before the cut-over, or empty: history."""
+    if since_local is None:
+        return False
+    if not whenmodified:
+        return True
+    return datetime.strptime(whenmodified, "%m/%d/%Y %H:%M:%S") < since_local
 
 
 def _not_reread(connection, obj: SyncObject) -> set[str]:
@@ -187,28 +195,33 @@ def compare_and_land(
     """Compare Intacct's keys and modification times with the local rows: land what is
     missing or stale locally for this run's load, soft-delete what Intacct no longer has.
 
-    `since` (aware) limits both sides to records modified from then on (a cut-over)."""
+    The whole key set is compared (a deletion or an edit of an old record counts too), but a
+    record missing locally that was last modified before `since` (aware: the cut-over) is
+    not read: history arrives through the initial data sync, not through the comparison."""
     listed_at = datetime.now(UTC)
     listing = hook.read_by_query(
-        obj.intacct_object,
-        ["RECORDNO", "WHENMODIFIED"],
-        ge("WHENMODIFIED", since) if since else "",
-        docparid=obj.docparid,
+        obj.intacct_object, ["RECORDNO", "WHENMODIFIED"], "", docparid=obj.docparid
     )
     intacct = {str(r["RECORDNO"]): r.get("WHENMODIFIED") for r in listing}
-    since_local = since.astimezone(hook.company_timezone).replace(tzinfo=None) if since else None
-    local = _local_versions(connection, obj, since_local)
+    # The cut-over as a company-local time, an hour early: local time repeats an hour on a
+    # fall-back night, and reading a few records too many costs nothing.
+    since_local = (
+        since.astimezone(hook.company_timezone).replace(tzinfo=None) - timedelta(hours=1)
+        if since else None
+    )  # fmt: skip
+    local = _local_versions(connection, obj)
     skip = _not_reread(connection, obj)
-    missing = [k for k in intacct if k not in local and k not in skip]
+    missing = [
+        k for k, when in intacct.items()
+        if k not in local and k not in skip and not _modified_before(when, since_local)
+    ]  # fmt: skip
     stale = [
         k for k, (when, ours) in local.items()
         if ours and k in intacct and intacct[k] != when and k not in skip
     ]  # fmt: skip
     existing = list(intacct)
-    refuse_mass_delete(connection, obj, existing, since_local)
-    deleted = soft_delete(
-        connection, obj, existing, keep_only=True, listed_at=listed_at, since=since_local
-    )
+    refuse_mass_delete(connection, obj, existing)
+    deleted = soft_delete(connection, obj, existing, keep_only=True, listed_at=listed_at)
     keys = sorted(missing + stale, key=int)
     landed = land_by_keys(hook, connection, obj, run_id, keys, "healing")
     _comparison_done(connection, obj)

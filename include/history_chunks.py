@@ -10,7 +10,7 @@ Each chunk lands under its own landing id, so chunks of one run can run in paral
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import date, timedelta, tzinfo
 from typing import Any
 
 from psycopg2.extras import Json
@@ -147,7 +147,7 @@ def extract_chunk(
 
 
 def load_chunk(
-    connection, run_key: str, chunk: dict[str, Any], log: logging.Logger
+    connection, run_key: str, chunk: dict[str, Any], log: logging.Logger, *, company_tz: tzinfo
 ) -> dict[str, Any]:
     """Map and load one landed chunk, then mark it done (a done chunk is not loaded twice)."""
     from include.pull import load_staged, map_landed
@@ -163,7 +163,7 @@ def load_chunk(
         )
     obj = OBJECTS[chunk["object"]]
     landing = landing_id(run_key, chunk)
-    map_landed(connection, obj, landing)
+    map_landed(connection, obj, landing, company_tz=company_tz)
     loaded = load_staged(connection, obj, landing).as_dict()
     _set(connection, run_key, chunk, "done", loaded=loaded)
     log.info("%s: loaded %s", chunk["label"], loaded)

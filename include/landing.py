@@ -12,13 +12,14 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg2.errors
 
 COPY_SQL = (
     "COPY intacct_sync.raw_records"
-    " (run_id, object, chunk, recordno, whenmodified, parent, payload)"
+    " (run_id, object, chunk, recordno, whenmodified, parent, payload, read_at)"
     " FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (chunk))"
 )
 
@@ -62,6 +63,7 @@ def _csv_rows(
     records: Iterable[Mapping[str, Any]],
     counter: list[int],
     parent_field: str | None,
+    read_at: str,
 ) -> Iterator[str]:
     line = io.StringIO()
     writer = csv.writer(line, lineterminator="\n")
@@ -78,6 +80,7 @@ def _csv_rows(
                 record.get("WHENMODIFIED") or "",
                 (record.get(parent_field) or "") if parent_field else "",
                 json.dumps(record, ensure_ascii=False, default=str),
+                read_at,
             )
         )
         counter[0] += 1
@@ -93,11 +96,16 @@ def land_records(
     records: Iterable[Mapping[str, Any]],
     chunk: str = "",
     parent_field: str | None = None,
+    read_at: datetime | None = None,
 ) -> int:
     """Replace the chunk's landed rows with `records`; returns how many were landed.
 
     `parent_field` names the header key of child records (e.g. DOCHDRNO for lines).
+    `read_at`: when the read that yields `records` started (before its first call; default
+    now, which is right for a lazy stream not started yet) — the version's tie-breaker
+    (include/versions.py).
     """
+    read_at = read_at or datetime.now(UTC)
     counter = [0]
     with connection, connection.cursor() as cursor:
         cursor.execute(
@@ -105,7 +113,9 @@ def land_records(
             (run_id, object_name, chunk),
         )
         reader = _StreamReader(
-            _csv_rows(run_id, object_name, chunk, records, counter, parent_field)
+            _csv_rows(
+                run_id, object_name, chunk, records, counter, parent_field, read_at.isoformat()
+            )
         )
         try:
             cursor.copy_expert(COPY_SQL, reader)

@@ -193,15 +193,15 @@ class _Loader:
         """Intacct keeps a CUSTOMERID unique among existing customers: a newer customer with
         the id a different live row holds means that row was deleted in Intacct and the id
         re-used. Soft-delete the old row, so the new one loads (uniqueness is among live rows,
-        migration 0012) and documents re-link to it. An older incoming record (a retried old
-        run) retires nothing."""
+        migration 0012) and documents re-link to it. Only a read that started after the one
+        that saw the old row retires it: a retried old run retires nothing."""
         cursor.execute(
             "UPDATE ar.customers c SET deleted_at = now(), updated_at = now() FROM incoming i"
             " WHERE i.intacct_recordno = ANY(%s) AND c.intacct_customer_id = i.intacct_customer_id"
             " AND c.deleted_at IS NULL AND c.origin = 'intacct'"
             " AND c.intacct_recordno <> i.intacct_recordno::bigint"
-            " AND (c.intacct_whenmodified IS NULL"
-            "  OR i.intacct_whenmodified::timestamp > c.intacct_whenmodified)",
+            " AND coalesce(i.intacct_read_at::timestamptz > c.intacct_read_at,"
+            "  i.intacct_whenmodified::timestamp > c.intacct_whenmodified, true)",
             (ids,),
         )
 
@@ -251,9 +251,18 @@ class _Loader:
             )
             updates += ", customer_id = EXCLUDED.customer_id"
             relink = f" OR {self.obj.table}.customer_id IS DISTINCT FROM EXCLUDED.customer_id"
-        newer = (
-            f"coalesce(EXCLUDED.intacct_whenmodified > {self.obj.table}.intacct_whenmodified,"
-            " false)"
+        t = self.obj.table
+        # include/versions.py: which snapshot is newer, DST nights and same seconds included.
+        not_older = (
+            "intacct_sync.not_older(EXCLUDED.intacct_modified_from,"
+            " EXCLUDED.intacct_modified_to, EXCLUDED.intacct_read_at,"
+            f" {t}.intacct_modified_from, {t}.intacct_modified_to, {t}.intacct_read_at)"
+        )
+        # A deletion leaves WHENMODIFIED as it was: a read that started after the row was
+        # deleted has seen the record exist (a late load of an older read has not).
+        seen_after_delete = (
+            f"coalesce(EXCLUDED.intacct_read_at > {t}.deleted_at"
+            f" OR EXCLUDED.intacct_modified_from > {t}.intacct_modified_to, false)"
         )
         # A local record we pushed comes back from Intacct: the AR platform owns it. Except
         # customers, which sync both ways (include/customer_sync.py) and keep the local
@@ -266,16 +275,13 @@ class _Loader:
             f" SELECT {self.casts}{customer_val}, 'intacct' FROM incoming i{join}"
             " WHERE i.intacct_recordno = ANY(%s)"
             f" ON CONFLICT (intacct_recordno) DO UPDATE SET {updates}, updated_at = now(),"
-            # A deletion leaves WHENMODIFIED as it was: only a newer version of the record
-            # brings a soft-deleted row back (a late load of the same data must not).
-            f" deleted_at = CASE WHEN {newer} THEN NULL ELSE {self.obj.table}.deleted_at END"
+            f" deleted_at = CASE WHEN {seen_after_delete} THEN NULL ELSE {t}.deleted_at END"
             f" WHERE {owned}"
-            f" AND ({self.obj.table}.row_hash IS DISTINCT FROM EXCLUDED.row_hash"
-            f" OR ({self.obj.table}.deleted_at IS NOT NULL AND {newer}){relink})"
-            # A retried old run must not overwrite what a newer run loaded.
-            f" AND ({self.obj.table}.intacct_whenmodified IS NULL"
-            " OR EXCLUDED.intacct_whenmodified IS NULL"
-            f" OR EXCLUDED.intacct_whenmodified >= {self.obj.table}.intacct_whenmodified)"
+            f" AND ({t}.row_hash IS DISTINCT FROM EXCLUDED.row_hash"
+            f" OR ({t}.deleted_at IS NOT NULL AND {seen_after_delete}){relink})"
+            # A retried old run, or the slower of two overlapping runs, must not overwrite
+            # what a newer snapshot loaded.
+            f" AND {not_older}"
             " RETURNING id, intacct_recordno::text, (xmax = 0)",
             (ids,),
         )

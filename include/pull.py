@@ -14,12 +14,14 @@ from __future__ import annotations
 import importlib
 import json
 from dataclasses import asdict
+from datetime import tzinfo
 
 import pandas as pd
 
 from include.loading import LoadCounts, load
 from include.mapping import Mapped, Rejected
 from include.sync_objects import SyncObject
+from include.versions import stamp
 
 BATCH = 5_000
 
@@ -36,8 +38,14 @@ def _json(frame: pd.DataFrame | None) -> str | None:
     return json.dumps(frame.to_dict("records"), default=str)
 
 
-def map_landed(connection, obj: SyncObject, run_id: str, batch_size: int = BATCH) -> dict:
-    """Map every landed record of (run, object) into staged batches; returns counts."""
+def map_landed(
+    connection, obj: SyncObject, run_id: str, batch_size: int = BATCH, *, company_tz: tzinfo
+) -> dict:
+    """Map every landed record of (run, object) into staged batches; returns counts.
+
+    A record landed twice in one run (its window and a re-read by key) is mapped in the
+    version read last. Each row carries its version stamps (include/versions.py), for which
+    the company zone (`company_tz`, the Intacct connection's) is needed."""
     mapping = importlib.import_module(f"include.mapping.{obj.mapping}")
     counts = {"batches": 0, "mapped": 0, "rejected": 0}
     with connection, connection.cursor() as cursor:
@@ -48,8 +56,9 @@ def map_landed(connection, obj: SyncObject, run_id: str, batch_size: int = BATCH
     with connection.cursor(name=f"landed_{obj.name}", withhold=True) as headers:
         headers.itersize = batch_size
         headers.execute(
-            "SELECT DISTINCT ON (recordno) recordno, payload FROM intacct_sync.raw_records"
-            " WHERE run_id = %s AND object = %s ORDER BY recordno, landed_at DESC",
+            "SELECT DISTINCT ON (recordno) recordno, payload, read_at"
+            " FROM intacct_sync.raw_records WHERE run_id = %s AND object = %s"
+            " ORDER BY recordno, read_at DESC NULLS LAST, landed_at DESC",
             (run_id, obj.name),
         )
         while batch := headers.fetchmany(batch_size):
@@ -59,11 +68,12 @@ def map_landed(connection, obj: SyncObject, run_id: str, batch_size: int = BATCH
                     cursor.execute(
                         "SELECT DISTINCT ON (recordno) payload FROM intacct_sync.raw_records"
                         " WHERE run_id = %s AND object = %s AND parent = ANY(%s)"
-                        " ORDER BY recordno, landed_at DESC",
+                        " ORDER BY recordno, read_at DESC NULLS LAST, landed_at DESC",
                         (run_id, f"{obj.name}.children", [r[0] for r in batch]),
                     )
                     children = _frame([r[0] for r in cursor.fetchall()])
             mapped = mapping.map_records(_frame([r[1] for r in batch]), children)
+            mapped.rows = stamp(mapped.rows, {str(r[0]): r[2] for r in batch}, company_tz)
             with connection, connection.cursor() as cursor:
                 cursor.execute(
                     "INSERT INTO intacct_sync.staged_batches"
@@ -122,10 +132,15 @@ def load_staged(connection, obj: SyncObject, run_id: str, hook=None) -> LoadCoun
 
 
 def map_and_load(
-    connection, obj: SyncObject, run_id: str, batch_size: int = BATCH, hook=None
+    connection, obj: SyncObject, run_id: str, batch_size: int = BATCH, hook=None, *,
+    company_tz: tzinfo | None = None,
 ) -> LoadCounts:
-    """Both steps in one call (tests, benchmarks): what the map and load tasks do in turn."""
-    map_landed(connection, obj, run_id, batch_size)
+    """Both steps in one call (tests, benchmarks): what the map and load tasks do in turn.
+    The zone is `company_tz`, else the hook's."""
+    zone = company_tz or (hook.company_timezone if hook is not None else None)
+    if zone is None:
+        raise ValueError("map_and_load needs the company zone: pass company_tz or hook")
+    map_landed(connection, obj, run_id, batch_size, company_tz=zone)
     return load_staged(connection, obj, run_id, hook)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 VARIABLE = "intacct_sync_config"
 PULL_OBJECTS = ("customers", "invoices", "credit_notes", "payments")
@@ -20,6 +20,8 @@ FEE_LINE_KEYS = ("glaccountno", *DIMENSION_KEYS, "projectid", "classid")
 FEE_MODES = ("write_on", "write_off")
 # An hour of overlap is what keeps a late-committing batch (and a DST fall-back hour) in view.
 MIN_LOOKBACK_MINUTES = 60
+# sync_start "beginning": no cut-over (stored as the earliest time there is).
+BEGINNING = datetime(1, 1, 1, tzinfo=UTC)
 
 
 class SyncConfigError(ValueError):
@@ -44,7 +46,9 @@ class SyncConfig:
     alert_after_hours: float = 3.0
     # The cut-over per object: the ongoing sync (hourly pull, push) starts here; older data is
     # the initial data sync's job. Unset: the moment the object's sync is first enabled
-    # (recorded in intacct_sync.sync_state).
+    # (recorded in intacct_sync.sync_state). "beginning" (BEGINNING): no cut-over — the first
+    # hourly run reads the whole company and every local record is pushed (a small company,
+    # the demo).
     sync_start: dict[str, datetime] = field(default_factory=dict)
 
 
@@ -96,20 +100,20 @@ def _number(key: str, value: object, minimum: float, why: str) -> float:
 
 
 def _moments(key: str, value: object, known: tuple[str, ...]) -> dict[str, datetime]:
-    """One aware ISO-8601 time for every object, or a time per object."""
+    """One aware ISO-8601 time (or "beginning") for every object, or one per object."""
     given = dict.fromkeys(known, value) if isinstance(value, str) else _mapping(
         key, value, known, "object", str, "an ISO-8601 time with a zone")
     moments = {}
     for name, text in given.items():
         try:
-            moment = datetime.fromisoformat(text)
+            moment = BEGINNING if text == "beginning" else datetime.fromisoformat(text)
         except ValueError:
             moment = None
         if moment is None or moment.utcoffset() is None:
             where = key if isinstance(value, str) else f"{key}.{name}"
             raise SyncConfigError(
                 f"{_where(where)}={text!r} must be an ISO-8601 time with a zone, "
-                "e.g. 2026-01-01T00:00:00+00:00"
+                'e.g. 2026-01-01T00:00:00+00:00, or "beginning" (no cut-over)'
             )
         moments[name] = moment
     return moments

@@ -6,7 +6,10 @@ The rules (issue 5, design.md §2–3):
   overlap (late-committing batches keep an old WHENMODIFIED);
 - backfill run: exactly its data interval plus the overlap — a repair of a past window;
 - manual run without parameters ("sync now"): last success → now;
-- never synced: everything, from the beginning.
+- the cut-over (`sync_start`, issue 15): a scheduled or manual run never reads before it —
+  older data is the initial data sync's job — and with no cursor yet it is where the sync
+  starts; a window the cut-over leaves empty reads from it to now. (Without a cut-over —
+  only in tests — a first run reads everything, from the beginning.)
 The cursor (last_window_end) means "everything modified before it is loaded". A successful
 window moves it forward only when the window connects to it (starts at or before it; with
 no cursor yet only a full read sets it): runs may then finish in any order — an initial
@@ -21,6 +24,8 @@ from typing import Any
 
 from psycopg2.extras import Json
 
+from include.sync_config import BEGINNING
+
 DEFAULT_OVERLAP = timedelta(hours=1)
 
 
@@ -32,27 +37,34 @@ def pull_window(
     last_window_end: datetime | None,
     now: datetime,
     overlap: timedelta = DEFAULT_OVERLAP,
+    sync_start: datetime | None = None,
 ) -> tuple[datetime | None, datetime]:
-    """[start, end) on WHENMODIFIED as aware datetimes; start None means "from the beginning"."""
+    """[start, end) on WHENMODIFIED as aware datetimes; start None means "from the beginning".
+    An end not after the start (a cut-over still in the future) means: nothing to read."""
     if run_type == "backfill" and interval_start and interval_end:
         return interval_start - overlap, interval_end
+    cursor = last_window_end or sync_start
     if run_type == "manual" or not interval_end:
         end = now
-        start_from = last_window_end
+        start_from = cursor
     else:
         end = interval_end
-        start_from = (
-            min(d for d in (interval_start, last_window_end) if d) if (last_window_end) else None
-        )
-    return (start_from - overlap if start_from else None), end
+        start_from = min(d for d in (interval_start, cursor) if d) if cursor else None
+    start = start_from - overlap if start_from else None
+    if sync_start is not None:
+        start = max(start, sync_start) if start else sync_start
+        if end <= start:  # the run's interval lies before the cut-over
+            end = now
+    return start, end
 
 
 def cut_over(
     connection, obj: str, direction: str, configured: datetime | None = None
-) -> datetime:
+) -> datetime | None:
     """Where the ongoing sync of `obj` in `direction` starts: `configured` (sync_start in the
     sync configuration) when given, else the moment this was first asked (the sync's first
-    run), recorded in sync_state so every later run keeps it."""
+    run), recorded in sync_state so every later run keeps it. None: no cut-over
+    (sync_start "beginning")."""
     with connection, connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO intacct_sync.sync_state AS s (object, direction, sync_start)"
@@ -62,7 +74,8 @@ def cut_over(
             " RETURNING sync_start",
             {"obj": obj, "direction": direction, "configured": configured},
         )
-        return cursor.fetchone()[0]
+        moment = cursor.fetchone()[0]
+    return None if moment <= BEGINNING else moment
 
 
 def last_window_end(connection, obj: str) -> datetime | None:
@@ -85,7 +98,8 @@ def record_success(
     counts: dict[str, Any],
 ) -> None:
     """Record a successful window; the cursor only moves forward, and only when the window
-    connects to it (a full read, start None, always does)."""
+    connects to it, or to the cut-over while there is no cursor yet (a full read, start
+    None, always does)."""
     with connection, connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO intacct_sync.sync_state AS s (object, direction, last_success_at,"
@@ -95,7 +109,7 @@ def record_success(
             " ON CONFLICT (object, direction) DO UPDATE SET last_success_at = now(),"
             "  last_window_start = EXCLUDED.last_window_start,"
             "  last_window_end = CASE"
-            "   WHEN %(start)s IS NULL OR %(start)s <= s.last_window_end"
+            "   WHEN %(start)s IS NULL OR %(start)s <= coalesce(s.last_window_end, s.sync_start)"
             "   THEN GREATEST(s.last_window_end, %(end)s) ELSE s.last_window_end END,"
             "  last_run_id = EXCLUDED.last_run_id, last_counts = EXCLUDED.last_counts,"
             "  updated_at = now()",

@@ -18,6 +18,20 @@ from intacct_sync.hooks import intacct as hook_module
 
 from include import schema
 
+# The seeded sandbox company stands for a small company's whole history: tests sync it from
+# the beginning (no cut-over) unless they test the cut-over itself (tests/dags/test_cut_over.py).
+TEST_SYNC_CONFIG = {"sync_start": "beginning"}
+
+
+def sync_config_json(**keys) -> str:
+    """The tests' sync configuration with `keys` changed, as the Airflow variable's JSON."""
+    return json.dumps({**TEST_SYNC_CONFIG, **keys})
+
+
+@pytest.fixture(autouse=True)
+def _sync_from_the_beginning(monkeypatch) -> None:
+    monkeypatch.setenv("AIRFLOW_VAR_INTACCT_SYNC_CONFIG", sync_config_json())
+
 
 def _admin_dsn() -> str:
     dsn = os.environ.get("INTACCT_SYNC_TEST_PG_ADMIN_DSN")

@@ -20,7 +20,7 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,6 +30,7 @@ from lxml import etree
 MAX_CONTROL_ID = 256
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _OBJECT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_LOCAL_FORMAT = "%m/%d/%Y %H:%M:%S"  # Intacct timestamps: company-local, no zone
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -54,7 +55,47 @@ def format_datetime(value: datetime, company_tz: ZoneInfo) -> str:
             f"Datetime {value!r} is naive: pass a timezone-aware datetime so it can be "
             "converted to the company's time zone"
         )
-    return value.astimezone(company_tz).strftime("%m/%d/%Y %H:%M:%S")
+    return value.astimezone(company_tz).strftime(_LOCAL_FORMAT)
+
+
+def local_bounds(start: datetime | None, end: datetime | None, company_tz: ZoneInfo,
+                 ) -> tuple[str | None, str | None]:
+    """A WHENMODIFIED window [start, end) (aware) as company-local bounds that hold every
+    local time an instant of the window can carry.
+
+    Local time is not monotonic: on a fall-back night it repeats an hour, so the window that
+    ends at 09:00 UTC (01:00 PST) holds 01:30 PDT, which a plain conversion of `end` (01:00)
+    would leave out. The bounds therefore use the lowest and highest UTC offset the zone has
+    inside the window (sampled hourly: offsets change months apart). They are at most the
+    DST shift wider than the window, never shorter; a record read twice loads once.
+    """
+    for bound in (start, end):
+        if bound is not None and (bound.tzinfo is None or bound.utcoffset() is None):
+            raise ValueError(f"window bound {bound!r} is naive: give a timezone-aware time")
+    if start is None or end is None:
+        edge = start or end
+        offsets = [edge.astimezone(company_tz).utcoffset()] if edge else []
+    else:
+        offsets, moment = [], start
+        while moment < end:
+            offsets.append(moment.astimezone(company_tz).utcoffset())
+            moment += timedelta(hours=1)
+        offsets.append(end.astimezone(company_tz).utcoffset())
+
+    def local(moment: datetime | None, offset: timedelta | None) -> str | None:
+        if moment is None or offset is None:
+            return None
+        return (moment.astimezone(UTC).replace(tzinfo=None) + offset).strftime(_LOCAL_FORMAT)
+
+    return (local(start, min(offsets, default=None)), local(end, max(offsets, default=None)))
+
+
+def modified_window(start: datetime | None, end: datetime | None, company_tz: ZoneInfo
+                    ) -> list[Condition]:
+    """``WHENMODIFIED >= … AND < …`` for [start, end) with :func:`local_bounds`."""
+    low, high = local_bounds(start, end, company_tz)
+    return ([ge("WHENMODIFIED", low)] if low else []) + (
+        [lt("WHENMODIFIED", high)] if high else [])
 
 
 def format_date(value: date) -> str:

@@ -41,6 +41,12 @@ CASES = [
     pytest.param(Case({"password": None}, "sender password (password) is missing"),
                  id="connection-missing-sender-password"),
     pytest.param(
+        Case({"company_timezone": None},
+             "company_timezone is missing; set this extra field to the company's IANA time"
+             " zone, e.g. America/New_York (WHENMODIFIED carries no zone)"),
+        id="connection-missing-timezone",
+    ),
+    pytest.param(
         Case({"company_timezone": "Pacific Time"},
              "company_timezone 'Pacific Time' is not an IANA time zone; give the company's"
              " zone, e.g. America/New_York"),

@@ -66,7 +66,7 @@ def pull(hook, connection, name: str):
         children=obj.children.spec() if obj.children else None, landing_run_id=RUN,
         chunk="", log=logging.getLogger(__name__),
     )  # fmt: skip
-    return map_and_load(connection, obj, RUN)
+    return map_and_load(connection, obj, RUN, company_tz=hook.company_timezone)
 
 
 def _rows(connection, sql: str, *args) -> list[tuple]:

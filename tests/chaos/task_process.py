@@ -14,6 +14,7 @@ MAP_BATCH = 10  # small staged batches, so a load is many transactions a kill ca
 
 
 def main(step: str, name: str, run_id: str) -> None:
+    from intacct_sync.hooks.intacct import IntacctHook
     from intacct_sync.operators.extract import IntacctExtractOperator
 
     from include.ar_database import connect
@@ -30,7 +31,8 @@ def main(step: str, name: str, run_id: str) -> None:
         return
     with closing(connect("ar_postgres")) as connection:
         if step == "map":
-            map_landed(connection, obj, run_id, MAP_BATCH)
+            zone = IntacctHook("intacct_default").company_timezone
+            map_landed(connection, obj, run_id, MAP_BATCH, company_tz=zone)
         else:
             load_staged(connection, obj, run_id)
 

@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.conftest import sync_config_json
 from tests.dags.test_pull_dags import _dag
 
 
@@ -38,7 +39,7 @@ def webhook(monkeypatch):
 
 def test_a_failed_sync_is_posted_to_the_webhook(webhook, intacct_connection, clean_ar,
                                                  monkeypatch):  # fmt: skip
-    monkeypatch.setenv("AIRFLOW_VAR_INTACCT_SYNC_CONFIG", '{"lookback_minutes": 15}')
+    monkeypatch.setenv("AIRFLOW_VAR_INTACCT_SYNC_CONFIG", sync_config_json(lookback_minutes=15))
     assert str(_dag("payments").test().state) in ("failed", "DagRunState.FAILED")
     [alert] = webhook
     assert (alert["kind"], alert["dag_id"], alert["task_id"]) == ("failed", "intacct_payments",

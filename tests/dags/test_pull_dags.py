@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from include.sync_objects import OBJECTS
+from tests.conftest import sync_config_json
 from tests.ground_truth import all_records, sandbox_get
 
 ORDER = ("customers", "invoices", "credit_notes", "payments")
@@ -299,7 +300,9 @@ def test_a_key_set_missing_many_rows_deletes_nothing(intacct_connection, clean_a
 def test_a_pull_turned_off_in_the_configuration_calls_nothing(
     intacct_connection, clean_ar, monkeypatch
 ):
-    monkeypatch.setenv("AIRFLOW_VAR_INTACCT_SYNC_CONFIG", '{"pull": {"payments": false}}')
+    monkeypatch.setenv(
+        "AIRFLOW_VAR_INTACCT_SYNC_CONFIG", sync_config_json(pull={"payments": False})
+    )
     calls = sandbox_get(intacct_connection, "faults")["calls"]
     run = _dag("payments").test()
     assert str(run.state) in (
@@ -314,7 +317,7 @@ def test_a_pull_turned_off_in_the_configuration_calls_nothing(
 def test_a_bad_configuration_fails_the_run_before_intacct(
     intacct_connection, clean_ar, monkeypatch, capfd
 ):
-    monkeypatch.setenv("AIRFLOW_VAR_INTACCT_SYNC_CONFIG", '{"lookback_minutes": 15}')
+    monkeypatch.setenv("AIRFLOW_VAR_INTACCT_SYNC_CONFIG", sync_config_json(lookback_minutes=15))
     calls = sandbox_get(intacct_connection, "faults")["calls"]
     run = _dag("payments").test()
     assert str(run.state) in ("failed", "DagRunState.FAILED")

@@ -10,11 +10,12 @@ from decimal import Decimal
 
 import pytest
 
+from tests.conftest import sync_config_json
 from tests.dags.test_pull_dags import _dag, _query
 from tests.ground_truth import all_records, sandbox_get, sandbox_post
 
 # The push is not under test here; a local customer must not be sent to Intacct meanwhile.
-PULL_ONLY = '{"push": {"customers": false, "payments": false}}'
+PULL_ONLY = sync_config_json(push={"customers": False, "payments": False})
 
 
 def _ran(name: str) -> None:

@@ -63,12 +63,12 @@ def use_stdlib_log(hook: IntacctHook) -> None:
     hook._log = logging.getLogger("intacct_sync.test")
 
 
-def test_missing_timezone_falls_back_to_utc_with_warning(make_connection, caplog):
+def test_a_connection_without_a_company_timezone_refuses_to_start(make_connection):
+    """A guessed zone shifts every window by hours while each run "succeeds" (issue 15 item
+    8): no zone, no run, and the message names the field to set."""
     hook = IntacctHook(make_connection(company_timezone=None))
-    use_stdlib_log(hook)
-    with caplog.at_level(logging.WARNING):
-        assert hook.company_timezone.key == "UTC"
-    assert "company_timezone" in caplog.text
+    with pytest.raises(ValueError, match="company_timezone is missing; set this extra field"):
+        _ = hook.company_timezone
 
 
 # -- sessions ----------------------------------------------------------------------------

@@ -422,7 +422,7 @@ class IntacctHook(HttpHook):
     * extra ``user_id`` / ``user_password`` – the web services user (password masked);
     * extra ``entity_id`` – entity (location id) for multi-entity companies, optional;
     * extra ``company_timezone`` – IANA zone of the company's WHENMODIFIED timestamps
-      (falls back to UTC with a warning when unset);
+      (required: a run without it refuses to start);
     * extra ``page_size`` – records per page, default 1000 (readByQuery max 1000,
       query max 2000);
     * extra ``max_concurrent_requests`` – requests in flight per company, default 2.
@@ -525,11 +525,13 @@ class IntacctHook(HttpHook):
 
         tz_name = extra.get("company_timezone")
         if not tz_name:
-            self.log.warning(
-                "Intacct connection %r has no company_timezone; assuming UTC. Set it to the "
-                "company's IANA time zone so WHENMODIFIED windows are converted correctly.",
-                self.intacct_conn_id)
-            tz_name = "UTC"
+            # WHENMODIFIED carries no zone and Intacct's API does not say which one it is
+            # (protocol §4.6: "no associated timezones"); a guess (UTC) shifts every window
+            # by hours and each run still "succeeds" while changes are lost.
+            raise ValueError(
+                f"Intacct connection {self.intacct_conn_id!r}: company_timezone is missing; set "
+                "this extra field to the company's IANA time zone, e.g. America/New_York "
+                "(WHENMODIFIED carries no zone)")
         try:
             tz = ZoneInfo(str(tz_name))
         except (ZoneInfoNotFoundError, ValueError):
@@ -1005,11 +1007,8 @@ class IntacctHook(HttpHook):
                 raise ValueError("modified_from/modified_to must be timezone-aware datetimes")
         names = list(dict.fromkeys([*fields, "RECORDNO", "WHENMODIFIED"]))
         size = self._page_size(page_size, QUERY_MAX_PAGE)
-        window: list[rq.Filter] = []
-        if modified_from is not None:
-            window.append(rq.ge("WHENMODIFIED", modified_from))
-        if modified_to is not None:
-            window.append(rq.lt("WHENMODIFIED", modified_to))
+        window: list[rq.Filter] = list(
+            rq.modified_window(modified_from, modified_to, self.company_timezone))
         if extra_filter is not None:
             window.append(extra_filter)
         if include_unmodified is None:

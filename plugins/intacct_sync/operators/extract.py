@@ -6,13 +6,13 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from airflow.sdk import BaseOperator
 
 from intacct_sync.hooks.intacct import POOL_NAME, IntacctHook, UnreadableRecord
-from intacct_sync.xml_request import And, ge, in_, lt
+from intacct_sync.xml_request import And, in_, modified_window
 
 PROGRESS_EVERY = 5_000
 PROGRESS_SECONDS = 10.0
@@ -90,16 +90,13 @@ class IntacctExtractOperator(BaseOperator):
         # change, the minimum number of calls, and no record is read twice. A full read
         # (no start) takes everything, also records whose WHENMODIFIED is empty; what
         # changes after `end` is read again, idempotently, by the next window.
-        query: And | str = ""
-        if start:
-            query = (
-                And(ge("WHENMODIFIED", start), lt("WHENMODIFIED", end))
-                if end
-                else ge("WHENMODIFIED", start)
-            )
+        hook = IntacctHook(self.intacct_conn_id)
+        # Company-local bounds that hold the whole window on DST nights (local_bounds).
+        window = modified_window(start, end, hook.company_timezone) if start else []
+        query: And | str = And(*window) if window else ""
         with closing(connect(self.postgres_conn_id)) as connection:
             summary = land_query(
-                IntacctHook(self.intacct_conn_id),
+                hook,
                 connection,
                 object_name=self.object_name,
                 intacct_object=self.intacct_object,
@@ -172,6 +169,7 @@ def land_query(
 
     label = f"{object_name} [{chunk}]" if chunk else object_name
     started = time.monotonic()
+    read_at = datetime.now(UTC)  # before the snapshot's first call: see include/versions.py
     stream = hook.read_by_query(
         intacct_object,
         list(dict.fromkeys([*fields, "RECORDNO", "WHENMODIFIED"])),
@@ -186,7 +184,9 @@ def land_query(
             progress.tick(count, stream.pages)
             yield record
 
-    landed = land_records(connection, landing_run_id, object_name, headers(), chunk=chunk)
+    landed = land_records(
+        connection, landing_run_id, object_name, headers(), chunk=chunk, read_at=read_at
+    )
     unreadable = record_unreadable(connection, object_name, stream.unreadable)
     child_count = child_pages = 0
     if children:
