@@ -141,6 +141,9 @@ def with_directions(env: dict[str, str], *, pull: bool, push: bool) -> dict[str,
         **json.loads(shipped),
         "pull": dict.fromkeys(PULL_OBJECTS, pull),
         "push": dict.fromkeys(PUSH_OBJECTS, push),
+        # The sandbox company is small: the demo's first hourly run reads all of it (no
+        # cut-over), and the demo's local records are pushed whenever they were entered.
+        "sync_start": "beginning",
     }
     return {**env, f"AIRFLOW_VAR_{VARIABLE.upper()}": json.dumps(config)}
 

@@ -63,6 +63,46 @@ def test_naive_datetime_is_refused():
         rq.build_query(rq.ge("WHENMODIFIED", datetime(2024, 1, 1)), LA)
 
 
+LA = ZoneInfo("America/Los_Angeles")
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "bounds"),
+    [
+        # An ordinary hour: the plain conversion.
+        ("2026-06-01T10:00", "2026-06-01T11:00", ("06/01/2026 03:00:00", "06/01/2026 04:00:00")),
+        # Fall-back: [08:00, 09:00) UTC is 01:00-01:59 PDT, and 09:00 UTC is 01:00 PST. The
+        # plain conversion asks for 01:00 <= WHENMODIFIED < 01:00: nothing.
+        ("2026-11-01T08:00", "2026-11-01T09:00", ("11/01/2026 00:00:00", "11/01/2026 02:00:00")),
+        # The repeated hour itself, in PST.
+        ("2026-11-01T09:00", "2026-11-01T10:00", ("11/01/2026 01:00:00", "11/01/2026 02:00:00")),
+        # Spring-forward: [09:00, 10:00) UTC is 01:00-01:59 PST; 10:00 UTC is 03:00 PDT.
+        ("2026-03-08T09:00", "2026-03-08T10:00", ("03/08/2026 01:00:00", "03/08/2026 03:00:00")),
+        ("2026-03-08T10:00", "2026-03-08T11:00", ("03/08/2026 03:00:00", "03/08/2026 04:00:00")),
+        # A year across both nights: the lowest offset for the start, the highest for the end.
+        ("2026-01-01T08:00", "2027-01-01T08:00", ("01/01/2026 00:00:00", "01/01/2027 01:00:00")),
+    ],
+    ids=["summer-hour", "fall-back-pdt", "fall-back-pst", "spring-before", "spring-after", "year"],
+)
+def test_window_bounds_hold_every_local_time_of_the_window(start, end, bounds):
+    """Issue 15 item 3: the window ending 09:00 UTC on the fall-back night was an hour short."""
+    low = datetime.fromisoformat(start).replace(tzinfo=UTC)
+    high = datetime.fromisoformat(end).replace(tzinfo=UTC)
+    assert rq.local_bounds(low, high, LA) == bounds
+    # Every instant of the window, read as local time, lies inside the bounds.
+    fmt = "%m/%d/%Y %H:%M:%S"
+    lo, hi = (datetime.strptime(b, fmt) for b in bounds)
+    moment = low
+    while moment < high:
+        assert lo <= moment.astimezone(LA).replace(tzinfo=None) < hi
+        moment += (high - low) / 97
+
+
+def test_window_bounds_refuse_naive_times():
+    with pytest.raises(ValueError, match="naive"):
+        rq.local_bounds(datetime(2026, 1, 1), None, LA)
+
+
 def test_query_filter_renders_elements_with_zone_conversion():
     el = rq.query(
         "c",
