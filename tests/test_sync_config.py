@@ -28,6 +28,9 @@ def test_the_shipped_configuration_is_valid_and_missing_means_defaults():
     [
         ('{"lookback_minutes": 30}', "lookback_minutes=30 is below 60: late-committing"),
         ('{"keyset_comparison_hours": 0}', "keyset_comparison_hours=0 is below 1"),
+        ('{"sync_start": "2026-01-01"}', "sync_start='2026-01-01' must be an ISO-8601 time with"),
+        ('{"sync_start": {"invoice": "beginning"}}', "sync_start has no object invoice"),
+        ('{"sync_start": {"payments": 5}}', "sync_start.payments=5 must be an ISO-8601 time"),
         ('{"lookback": 90}', "has no key lookback; known: alert_after_hours, convenience_fee_line"),
         ('{"pull": {"invoice": false}}', "pull has no object invoice; known: customers"),
         ('{"push": {"payments": "no"}}', "push.payments='no' must be true or false"),
@@ -42,7 +45,8 @@ def test_the_shipped_configuration_is_valid_and_missing_means_defaults():
         ("[1, 2]", "intacct_sync_config must be a JSON object"),
     ],
     ids=[
-        "short-overlap", "keyset-zero", "unknown-key", "unknown-object", "flag-not-bool",
+        "short-overlap", "keyset-zero", "sync-start-date", "sync-start-object", "sync-start-type",
+        "unknown-key", "unknown-object", "flag-not-bool",
         "fee-mode", "unknown-dimension", "dimension-not-text", "number-as-text", "empty-gl",
         "account-not-text", "alert-too-soon", "not-json",
         "not-object",

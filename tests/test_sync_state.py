@@ -41,6 +41,49 @@ def test_pull_window(run_type, interval, last_end, expected):
     assert window == expected
 
 
+@pytest.mark.parametrize(
+    ("run_type", "interval", "last_end", "sync_start", "expected"),
+    [
+        # First run after the cut-over 10 minutes ago: from the cut-over (no overlap before
+        # it), and to now, since the run's own interval ended before the cut-over.
+        ("scheduled", (T - H, T), None, T + 4 * H, (T + 4 * H, T + 5 * H)),
+        # A cursor past the cut-over: the usual hourly window.
+        ("scheduled", (T - H, T), T - H, T - 30 * H, (T - 2 * H, T)),
+        # Overlap never reaches before the cut-over.
+        ("scheduled", (T - H, T), T - H, T - H, (T - H, T)),
+        # Sync now with no cursor yet: from the cut-over.
+        ("manual", (T - H, T), None, T - 2 * H, (T - 2 * H, T + 5 * H)),
+        # A backfill is a repair the user asked for: before the cut-over too.
+        ("backfill", (T - 24 * H, T - 23 * H), T, T, (T - 25 * H, T - 23 * H)),
+        # A cut-over still to come: nothing to read (end not after start).
+        ("scheduled", (T - H, T), None, T + 9 * H, (T + 9 * H, T + 5 * H)),
+    ],
+    ids=["first-run", "hourly", "overlap-clamped", "sync-now-first", "backfill", "future"],
+)
+def test_pull_window_with_a_cut_over(run_type, interval, last_end, sync_start, expected):
+    window = pull_window(
+        run_type=run_type,
+        interval_start=interval[0],
+        interval_end=interval[1],
+        last_window_end=last_end,
+        now=T + 5 * H,
+        overlap=H,
+        sync_start=sync_start,
+    )
+    assert window == expected
+
+
+def test_the_cut_over_is_recorded_once_and_configuration_wins(clean_ar):
+    from include.sync_config import BEGINNING
+    from include.sync_state import cut_over
+
+    first = cut_over(clean_ar, "payments", "pull")
+    assert cut_over(clean_ar, "payments", "pull") == first  # kept, not "now" again
+    assert cut_over(clean_ar, "payments", "pull", T) == T  # configured
+    assert cut_over(clean_ar, "payments", "pull", BEGINNING) is None  # no cut-over
+    assert cut_over(clean_ar, "payments", "push") not in (None, T)  # per direction
+
+
 def _cursor(connection) -> datetime | None:
     with connection.cursor() as cursor:
         cursor.execute(

@@ -34,11 +34,17 @@ class Case:
 
 CASES = [
     pytest.param(
+        Case('{"sync_start": "yesterday"}',
+             "intacct_sync_config: sync_start='yesterday' must be an ISO-8601 time with a zone,"
+             ' e.g. 2026-01-01T00:00:00+00:00, or "beginning" (no cut-over)'),
+        id="config-sync-start-not-a-time",
+    ),
+    pytest.param(
         Case('{"batch_size": 500}',
              "intacct_sync_config has no key batch_size; known: alert_after_hours,"
              " convenience_fee_line, convenience_fee_mode, dimensions, invoice_glaccountno,"
              " keyset_comparison_hours, lookback_minutes, overpayment_dimensions, pull, push,"
-             " undeposited_funds_account"),
+             " sync_start, undeposited_funds_account"),
         id="config-unknown-key",
     ),
     pytest.param(
