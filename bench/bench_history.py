@@ -177,8 +177,7 @@ def memory_child(so_invoices: int) -> None:
                 OBJECTS["invoices"], HistoryRequest(start, end, {"include_payments": False}))
             for chunk in customers + invoices:
                 extracted = extract_chunk(hook, connection, "bench-memory", chunk, log)
-                load_chunk(connection, "bench-memory", chunk, log,
-                           company_tz=hook.company_timezone)
+                load_chunk(connection, "bench-memory", chunk, log, hook=hook)
                 if chunk["object"] == "invoices":
                     records += extracted["records"] + extracted["children"]
     print(json.dumps({"records": records, "seconds": round(time.monotonic() - started, 1),

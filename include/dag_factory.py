@@ -539,11 +539,11 @@ def sync_dag(name: str):
             from include.history_chunks import load_chunk as load_landed
 
             _label_map_index(chunk)
-            zone = IntacctHook(INTACCT_CONN_ID).company_timezone
+            hook = IntacctHook(INTACCT_CONN_ID)
             with closing(connect(POSTGRES_CONN_ID)) as connection:
                 return {
                     "extracted": extracted.get("records", 0),
-                    **load_landed(connection, _run_key(context), chunk, log, company_tz=zone),
+                    **load_landed(connection, _run_key(context), chunk, log, hook=hook),
                 }
 
         @task_group

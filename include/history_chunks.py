@@ -10,7 +10,7 @@ Each chunk lands under its own landing id, so chunks of one run can run in paral
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta, tzinfo
+from datetime import date, timedelta
 from typing import Any
 
 from psycopg2.extras import Json
@@ -147,9 +147,11 @@ def extract_chunk(
 
 
 def load_chunk(
-    connection, run_key: str, chunk: dict[str, Any], log: logging.Logger, *, company_tz: tzinfo
+    connection, run_key: str, chunk: dict[str, Any], log: logging.Logger, *, hook
 ) -> dict[str, Any]:
-    """Map and load one landed chunk, then mark it done (a done chunk is not loaded twice)."""
+    """Map and load one landed chunk, then mark it done (a done chunk is not loaded twice).
+    `hook` gives the company zone and re-reads the A/R balances the chunk touches: history
+    documents and payments carry today's paid and due like the hourly runs' do."""
     from include.pull import load_staged, map_landed
 
     found = _state(connection, run_key, chunk["label"])
@@ -163,8 +165,8 @@ def load_chunk(
         )
     obj = OBJECTS[chunk["object"]]
     landing = landing_id(run_key, chunk)
-    map_landed(connection, obj, landing, company_tz=company_tz)
-    loaded = load_staged(connection, obj, landing).as_dict()
+    map_landed(connection, obj, landing, company_tz=hook.company_timezone)
+    loaded = load_staged(connection, obj, landing, hook).as_dict()
     _set(connection, run_key, chunk, "done", loaded=loaded)
     log.info("%s: loaded %s", chunk["label"], loaded)
     return loaded

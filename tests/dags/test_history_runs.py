@@ -351,3 +351,64 @@ def test_queued_ranges_run_one_after_another(intacct_connection, clean_ar):
             "then": [["2025-03-01", "2025-03-31"]],
         }
     ]
+
+
+def test_history_documents_carry_their_ar_balance_not_the_stale_order_entry_one(
+    intacct_connection, clean_ar
+):
+    """A payment made in Intacct changes the A/R invoice, not the Order Entry document: an
+    initial data sync of invoices (without payments) still loads today's paid and due."""
+    from intacct_sync.hooks.intacct import IntacctHook
+
+    server = intacct_connection
+    _sync_all_customers(clean_ar)
+    today = _today(server)
+    start = today - timedelta(days=365)
+    active = _active_customers(server)
+    [invoice] = [
+        r
+        for r in _documents(server, "Sales Invoice", start, today)
+        if r["CUSTVENDID"] in active and r["CURRENCY"] == "USD" and r.get("PRRECORDKEY")
+        and not Decimal(str(r["TRX_TOTALPAID"] or 0)) and Decimal(str(r["TRX_TOTALDUE"])) > 0
+    ][:1]  # fmt: skip
+    due = Decimal(str(invoice["TRX_TOTALDUE"]))
+    amount = (due / 2).quantize(Decimal("0.01"))
+    paid = IntacctHook().create_arpayment(
+        "history-balance-1",
+        {
+            "customerid": invoice["CUSTVENDID"],
+            "paymentamount": amount,
+            "bankaccountid": "BOA-OPER",
+            "datereceived": today,
+            "paymentmethod": "Cash",
+            "currency": "USD",
+            "arpaymentitem": [{"invoicekey": str(invoice["PRRECORDKEY"]), "amount": amount}],
+        },
+    )
+    assert paid.ok
+    run = _dag("invoices").test(
+        run_conf={
+            "history_from": start.isoformat(),
+            "history_to": today.isoformat(),
+            "include_payments": False,
+        }
+    )
+    assert _state(run) == "success"
+
+    def money(value) -> Decimal:
+        return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+
+    truth = {
+        int(r["RECORDNO"]): (money(r["TRX_TOTALPAID"]), money(r["TRX_TOTALDUE"]))
+        for r in all_records(server, object="ARINVOICE")
+    }
+    local = {
+        key: (paid_, due_)
+        for key, paid_, due_ in _query(
+            clean_ar,
+            "SELECT ar_recordno, total_paid, total_due FROM ar.invoices"
+            " WHERE ar_recordno IS NOT NULL",
+        )
+    }
+    assert local[int(invoice["PRRECORDKEY"])] == (amount, due - amount)
+    assert local == {key: truth[key] for key in local}
