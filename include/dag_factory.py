@@ -107,15 +107,8 @@ def _params(obj: SyncObject) -> dict[str, Param]:
             section=section,
         ),
     }
-    params[THEN_KEY] = Param(
-        [],
-        type="array",
-        items={"type": "array", "items": {"type": "string", "format": "date"}},
-        title="Then, one after another",
-        description="Further [from, to] ranges, each run after this one succeeds (make "
-        "history fills this, so a long history never blocks the hourly runs).",
-        section=section,
-    )
+    # `then` (the ranges queued after this one, include/queue_history.py) is not a form field:
+    # `make history` puts it in the run's conf, where history_request accepts it.
     for option in obj.history_options:
         spec = OPTIONS[option]
         params[option] = Param(
@@ -239,6 +232,7 @@ def sync_dag(name: str):
         # runs are safe too (sync_state.record_success only extends a connected cursor), and
         # pushes of one object take turns (an advisory lock in include/push.py).
         max_active_runs=3,
+        description=obj.description,
         params=_params(obj) if obj.pulled else {},
         tags=["intacct", *directions, name],
         doc_md=_doc(obj, asset),
@@ -263,6 +257,7 @@ def sync_dag(name: str):
             from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
             from intacct_sync.errors import IntacctConnectionConfigError
             from intacct_sync.hooks.intacct import IntacctHook
+            from intacct_sync.notifiers import RefusedParameters
 
             from include import schema, sync_config
             from include.ar_database import connect
@@ -272,12 +267,12 @@ def sync_dag(name: str):
                 config = sync_config.load()
                 IntacctHook(INTACCT_CONN_ID).config  # noqa: B018 - a bad field fails here
                 request = _history_request(obj, context) if obj.pulled else None
-            except (
-                HistoryRangeError,
-                sync_config.SyncConfigError,
-                IntacctConnectionConfigError,
-            ) as refused:
-                # Mistakes in parameters, configuration or connection: retrying cannot help.
+            except HistoryRangeError as refused:
+                # A person's mistake in the Trigger form: the run fails, nobody is paged.
+                raise RefusedParameters(f"{obj.dag_id}: {refused}") from None
+            except (sync_config.SyncConfigError, IntacctConnectionConfigError) as refused:
+                # Mistakes in configuration or connection: every run fails until fixed, so
+                # the alert goes out; retrying cannot help.
                 raise AirflowFailException(f"{obj.dag_id}: {refused}") from refused
             kind = context["dag_run"].run_type
             run_type = str(getattr(kind, "value", kind))

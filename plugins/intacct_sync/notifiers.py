@@ -13,9 +13,17 @@ import logging
 from typing import Any
 
 from airflow.sdk import BaseNotifier
+from airflow.sdk.exceptions import AirflowFailException
 
 ALERTS_CONN_ID = "intacct_sync_alerts"
 log = logging.getLogger(__name__)
+
+
+class RefusedParameters(AirflowFailException):
+    """A run refused for its own parameters (a typo in the Trigger form): it fails, but the
+    person who triggered it is looking at it, so no alert is posted."""
+
+    alert = False
 
 
 class SyncAlertNotifier(BaseNotifier):
@@ -31,6 +39,9 @@ class SyncAlertNotifier(BaseNotifier):
         self.text = text
 
     def notify(self, context: Any) -> None:
+        if not getattr(context.get("exception"), "alert", True):
+            log.info("not alerting: %s", context.get("exception"))
+            return
         ti = context.get("ti") or context.get("task_instance")
         dag_id = getattr(ti, "dag_id", None) or getattr(context.get("dag"), "dag_id", "")
         task_id = getattr(ti, "task_id", "")

@@ -61,3 +61,15 @@ def test_a_pull_that_fell_behind_is_posted_and_the_run_goes_on(webhook, intacct_
     assert "customers pull is 5.0 h behind" in alert["text"]
     assert str(_dag("customers").test().state) in ("success", "DagRunState.SUCCESS")
     assert len(webhook) == 1  # caught up: no second alert
+
+
+def test_a_typo_in_the_trigger_form_fails_the_run_without_an_alert(
+    webhook, intacct_connection, clean_ar
+):
+    """Issue 19: the person who typed a two-year range is looking at the run; paging the
+    on-call for it is noise. The run still fails in plan, with the readable message."""
+    run = _dag("invoices").test(
+        run_conf={"history_from": "2024-01-01", "history_to": "2025-12-31"}
+    )
+    assert str(run.state) in ("failed", "DagRunState.FAILED")
+    assert webhook == []
