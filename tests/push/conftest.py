@@ -8,13 +8,26 @@ from intacct_sync.hooks.intacct import IntacctHook
 
 from include.localenv.local_records import LocalRecords
 from include.push import PushCounts, push_object
-from include.sync_config import parse
+from include.sync_config import PUSH_OBJECTS, parse
+from include.sync_state import cut_over
 from tests.ground_truth import sandbox_get
 
 
 @pytest.fixture
 def hook(intacct_connection) -> IntacctHook:
     return IntacctHook(retry_initial_wait=0.01, retry_max_wait=0.05)
+
+
+@pytest.fixture(autouse=True)
+def push_enabled(request) -> None:
+    """The push of every object was enabled (its cut-over recorded) before the test enters
+    its records, as in production: records entered afterwards are posted (a configured
+    sync_start still wins: the cut-over tests give one)."""
+    if "clean_ar" not in request.fixturenames:
+        return
+    connection = request.getfixturevalue("clean_ar")
+    for name in PUSH_OBJECTS:
+        cut_over(connection, name, "push")
 
 
 @pytest.fixture
