@@ -136,6 +136,16 @@ def push_object(hook, connection, name: str, config: SyncConfig) -> PushCounts:
     return counts
 
 
+def enable(connection, config: SyncConfig | None = None) -> None:
+    """Enable the push of every object now: its cut-over is recorded (unless sync_start
+    configures it), so records entered from here on are posted and older ones are not."""
+    from include.sync_config import PUSH_OBJECTS
+    from include.sync_state import cut_over
+
+    for name in PUSH_OBJECTS:
+        cut_over(connection, name, "push", config.sync_start.get(name) if config else None)
+
+
 def _by_entity(connection, writes: list[Write]) -> list[tuple[str, list[Write]]]:
     """The writes grouped by the entity of their local record (multi-entity companies): each
     group goes through a session of that entity, so Intacct creates the record there and

@@ -7,9 +7,8 @@ import pytest
 from intacct_sync.hooks.intacct import IntacctHook
 
 from include.localenv.local_records import LocalRecords
-from include.push import PushCounts, push_object
-from include.sync_config import PUSH_OBJECTS, parse
-from include.sync_state import cut_over
+from include.push import PushCounts, enable, push_object
+from include.sync_config import parse
 from tests.ground_truth import sandbox_get
 
 
@@ -25,13 +24,13 @@ def push_enabled(request) -> None:
     sync_start still wins: the cut-over tests give one)."""
     if "clean_ar" not in request.fixturenames:
         return
-    connection = request.getfixturevalue("clean_ar")
-    for name in PUSH_OBJECTS:
-        cut_over(connection, name, "push")
+    enable(request.getfixturevalue("clean_ar"))
 
 
 @pytest.fixture
 def records(clean_ar) -> LocalRecords:
+    """Local records entered after the push was enabled (shared with tests/bad_input)."""
+    enable(clean_ar)
     return LocalRecords(clean_ar)
 
 

@@ -179,7 +179,7 @@ def test_stuck_payment_deleted_and_re_entered_is_flagged_not_posted_twice(
     records, push, clean_ar, intacct_connection, writes
 ):
     server = intacct_connection
-    payment = _ready_payment(records, push, "ONCE-P4")
+    payment = _ready_payment(records, push, "ONCE-P4", amount="40.00")  # a partial payment
     [(customer, invoice)] = _rows(
         clean_ar, "SELECT p.customer_id, a.invoice_id FROM ar.payments p"
         " JOIN ar.payment_applications a ON a.payment_id = p.id WHERE p.id = %s", payment)
@@ -187,7 +187,7 @@ def test_stuck_payment_deleted_and_re_entered_is_flagged_not_posted_twice(
     assert len(_intacct_payments(server, "ONCE-P4")) == 1
     # The clerk sees a "stuck" payment, deletes it and enters it again.
     _rows(clean_ar, "DELETE FROM ar.payments WHERE id = %s RETURNING id", payment)
-    again = records.payment(customer, "60.00", [Application(invoice, "60.00")],
+    again = records.payment(customer, "40.00", [Application(invoice, "40.00")],
                             reference="ONCE-P4", payment_date=date(2026, 11, 20))  # fmt: skip
     writes()
 
