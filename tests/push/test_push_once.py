@@ -24,7 +24,7 @@ from include.pull import map_and_load
 from include.push import push_object
 from include.sync_config import parse
 from include.sync_objects import OBJECTS
-from tests.ground_truth import all_records, sandbox_get, sandbox_post
+from tests.ground_truth import all_records, sandbox_post
 
 PAYMENTS = OBJECTS["payments"]
 
