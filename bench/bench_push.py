@@ -33,7 +33,7 @@ from include.localenv import sandbox_api  # noqa: E402
 from include.localenv.airflow_env import LOCAL  # noqa: E402
 from include.localenv.local_records import Line, LocalRecords  # noqa: E402
 from include.localenv.postgres import PostgresServer  # noqa: E402
-from include.push import push_object  # noqa: E402
+from include.push import enable, push_object  # noqa: E402
 from include.sync_config import parse  # noqa: E402
 
 CUSTOMERS = 50
@@ -45,6 +45,7 @@ def variant(pg: PostgresServer, label: str, invoices: int, per_request: int, tag
     from intacct_sync.hooks.intacct import IntacctHook, reset_sessions
 
     with database(pg) as dsn, closing(psycopg2.connect(dsn)) as connection:
+        enable(connection)  # the push is on before the records are entered (cut-over)
         records = LocalRecords(connection)
         customers = [
             records.customer(f"Bench {tag} {n}", account_number=f"B{tag}-C{n:04d}")
@@ -104,6 +105,7 @@ def latency(pg: PostgresServer, samples: int, latency_ms: int) -> None:
     with sandbox(10, "--latency-ms", str(latency_ms)), database(pg) as dsn, \
             closing(psycopg2.connect(dsn)) as connection:  # fmt: skip
         env = airflow_metadata(pg)  # after both: it copies their connections
+        enable(connection)  # the push is on before the records are entered (cut-over)
         records = LocalRecords(connection)
         customer = records.customer("Latency Co", account_number="LAT-1")
         hook, config = IntacctHook(), parse(None)

@@ -23,9 +23,9 @@ from typing import Any
 
 import psycopg2
 
-from include import customer_sync
+from include import customer_sync, push_links
 from include.loading import record_errors, resolve_errors
-from include.mapping import Rejected
+from include.mapping import NotPushable, Rejected
 from include.push_plans import PLANNERS, Write
 from include.sync_config import SyncConfig
 from include.sync_objects import NOTIFY_CHANNEL, OBJECTS, dependents
@@ -47,6 +47,8 @@ class PushCounts:
     failed: int = 0
     waiting: int = 0
     settled: int = 0  # done without a write (a void Intacct never saw, a customer already equal)
+    found: int = 0  # an earlier write without an answer, found in Intacct: linked, not resent
+    changed: int = 0  # edited while posting: in Intacct as sent, a reconciliation error
     failed_ids: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -109,19 +111,39 @@ def push_object(hook, connection, name: str, config: SyncConfig) -> PushCounts:
             done.update((r[0], "create", "") for r in rejected)
             _link_customers(connection, plan.links, counts)
             _settle(connection, [w for w in plan.settled if w.step not in done], counts)
+            writes = _reentries(connection, hook, writes, counts, done)
             if not writes:
                 break
             for i in range(0, len(writes), BATCH):
                 for entity, batch in _by_entity(connection, writes[i : i + BATCH]):
-                    results = hook.for_entity(entity).write_batch([w.function for w in batch])
+                    entity_hook = hook.for_entity(entity)
+                    batch = _look_up_unknown(connection, entity_hook, batch, counts)
+                    if not batch:
+                        continue
+                    push_links.prepare(connection, batch)  # committed before it goes out
+                    try:
+                        results = entity_hook.write_batch([w.function for w in batch])
+                    except BaseException as no_answer:
+                        push_links.mark_unknown(connection, batch, no_answer)
+                        raise
                     failed = _commit(connection, batch, results, counts)
                     done.update(w.step for w in failed)
             if not plan.follow_up:
                 break
-    if counts.posted or counts.linked:
+    if counts.posted or counts.linked or counts.found:
         _wake(connection, dependents(name))
     log.info("push %s: %s", name, counts.as_dict())
     return counts
+
+
+def enable(connection, config: SyncConfig | None = None) -> None:
+    """Enable the push of every object now: its cut-over is recorded (unless sync_start
+    configures it), so records entered from here on are posted and older ones are not."""
+    from include.sync_config import PUSH_OBJECTS
+    from include.sync_state import cut_over
+
+    for name in PUSH_OBJECTS:
+        cut_over(connection, name, "push", config.sync_start.get(name) if config else None)
 
 
 def _by_entity(connection, writes: list[Write]) -> list[tuple[str, list[Write]]]:
@@ -141,6 +163,73 @@ def _by_entity(connection, writes: list[Write]) -> list[tuple[str, list[Write]]]
     for w in writes:
         groups[entity_of.get((w.object, w.local_id), "")].append(w)
     return list(groups.items())
+
+
+def _look_up_unknown(connection, hook, batch: list[Write], counts: PushCounts) -> list[Write]:
+    """Creates sent before without an answer (outcome unknown, or a crash mid-write) are
+    looked up in Intacct first: found → linked as posted (nothing is sent); not found → sent.
+    Returns the writes still to send."""
+    links = push_links.pending(connection, batch)
+    if not links:
+        return batch
+    found = push_links.look_up(hook, list(links.values()))
+    send = []
+    for write in batch:
+        link = links.get(getattr(write.function, "control_id", None))
+        keys = found.get(link["control_id"], []) if link else []
+        if not link or not keys:
+            send.append(write)
+        elif len(keys) > 1:
+            _fail(connection, write, f"{write.label}: sent before without an answer, and "
+                  f"{len(keys)} Intacct records match it ({', '.join(keys)})", [],
+                  "Find the one this push created in Intacct, set the local record's key to "
+                  "it by hand, then retry.", counts)  # fmt: skip
+        else:  # Intacct has what was sent then: compare the row with that version
+            write.sent = link["sent"]
+            _apply(connection, write, link["control_id"], link["intacct_object"], keys[0],
+                   counts, found=True)  # fmt: skip
+    return send
+
+
+def _reentries(connection, hook, writes: list[Write], counts: PushCounts,
+               done: set) -> list[Write]:  # fmt: skip
+    """A payment a clerk deleted after its push was sent and entered again is not posted: it
+    becomes a reconciliation error naming the deleted one and whether Intacct has it. A person
+    who retries that error confirms they are the same payment: it takes over the deleted
+    row's link (linked to Intacct's record if there is one, else sent)."""
+    matches = push_links.reentries(connection, writes)
+    if not matches:
+        return writes
+    keep = []
+    for write in writes:
+        link = matches.get(write.local_id) if push_links.linked(write) else None
+        if link is None:
+            keep.append(write)
+            continue
+        keys = [str(link["intacct_key"])] if link["intacct_key"] else push_links.look_up(
+            hook, [link])[link["control_id"]]
+        if link["confirmed"]:
+            with connection, connection.cursor() as cursor:
+                push_links.take_over(cursor, link, write.local_id)
+            if len(keys) == 1:
+                _apply(connection, write, write.function.control_id, link["intacct_object"],
+                       keys[0], counts, found=True)  # fmt: skip
+            else:
+                keep.append(write)
+            continue
+        where = (f"Intacct has it as {link['intacct_object']} RECORDNO {', '.join(keys)}"
+                 if keys else "Intacct does not have it (yet)")  # fmt: skip
+        why = NotPushable(
+            f"re-entry of payment {link['local_id']} (deleted after its push was sent; "
+            f"reference {link['document_number']}, {link['amount']} on "
+            f"{link['document_date']}): {where}; not posted",
+            "If this is the same payment, retry this error (make errors ARGS=\"retry ID\"): it "
+            "is linked to Intacct's record instead of being posted again. If it is a different "
+            "payment, give it its own reference, then retry.",
+        )  # fmt: skip
+        _record_rejected(connection, write.object, [(write.local_id, write.label, why)], counts)
+        done.add(write.step)
+    return keep
 
 
 def _record_rejected(connection, name: str, rejected: list, counts: PushCounts) -> None:
@@ -201,8 +290,10 @@ def _commit(connection, batch: list[Write], results: list, counts: PushCounts) -
 
 
 def _apply(connection, write: Write, control_id: str, intacct_object: str, key: str | None,
-           counts: PushCounts) -> bool:  # fmt: skip
-    """The pushes row, the key link and the error's resolution, in one transaction."""
+           counts: PushCounts, *, found: bool = False) -> bool:  # fmt: skip
+    """The pushes row, the key link and the error's resolution, in one transaction; a row
+    edited since the push read it becomes a "changed while posting" error instead."""
+    changes: list[str] = []
     try:
         with connection, connection.cursor() as cursor:
             cursor.execute("SET LOCAL intacct_sync.pushing = 'on'")  # no NOTIFY for our own
@@ -217,14 +308,31 @@ def _apply(connection, write: Write, control_id: str, intacct_object: str, key: 
             if statement:
                 cursor.execute(statement, {"id": write.local_id, "key": key, **write.link})
             resolve_errors(cursor, write.object, [str(write.local_id)], "push")
+            push_links.resolve_unknown(cursor, write.object, write.local_id)
+            if push_links.linked(write):
+                changes = push_links.settle(cursor, write, control_id, key)
+            if changes:
+                record_errors(cursor, write.object, "push", [Rejected(
+                    str(write.local_id),
+                    f"{write.label}: changed while posting (Intacct key {key}): "
+                    + "; ".join(changes),
+                    "Intacct has the record as it was sent; this object is not updated after "
+                    "posting. Make the same change in Intacct (or void the local record and "
+                    "enter it again), then ignore this error.",
+                )])  # fmt: skip
     except psycopg2.IntegrityError as error:
         message = (error.diag.message_primary or str(error)).strip()
         _fail(connection, write, f"{write.label}: posted to Intacct (key {key}) but could not "
               f"be linked: {message}", [], "Another local record is already linked to this "
               "Intacct record: merge the two local records, then retry.", counts)  # fmt: skip
         return False
+    if changes:
+        counts.changed += 1
+        counts.failed_ids.append(str(write.local_id))
     if write.action == "link":
         counts.linked += 1
+    elif found:
+        counts.found += 1
     elif write.function is None:
         counts.settled += 1
     else:

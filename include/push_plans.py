@@ -21,7 +21,7 @@ import pandas as pd
 import psycopg2.extras
 from lxml import etree
 
-from include import customer_sync
+from include import customer_sync, push_links
 from include.mapping import NotPushable
 from include.mapping import convenience_fees as fee_mapping
 from include.mapping import customers as customer_mapping
@@ -29,6 +29,7 @@ from include.mapping import payments as payment_mapping
 from include.mapping import sales_documents as document_mapping
 from include.sync_config import SyncConfig
 from include.sync_objects import OBJECTS
+from include.sync_state import cut_over
 
 
 @dataclass
@@ -43,6 +44,9 @@ class Write:
     part: str = ""  # which application line (apply_credit)
     digest: str | None = None  # what was sent (customers)
     link: dict[str, Any] = field(default_factory=dict)  # values the link statement needs
+    # The local record as the planner read it (include/push_links.py snapshot): compared with
+    # the row when the result is committed ("changed while posting").
+    sent: dict[str, Any] | None = None
 
     @property
     def step(self) -> tuple[int, str, str]:
@@ -113,6 +117,21 @@ def _applied(payment: str, line: str) -> str:
         "EXISTS (SELECT 1 FROM intacct_sync.pushes x WHERE x.object = 'payments'"
         f" AND x.local_id = {payment} AND x.action = 'apply_credit' AND x.part = {line}::text)"
     )
+
+
+def _after_cut_over(name: str, alias: str) -> str:
+    """Push cut-over: only records entered or made ready after it (intacct_sync.push_ready,
+    migration 0013), or that a person queued (intacct_sync.queue_push), are posted; what the
+    platform held before the sync was enabled is the initial data sync's business."""
+    return (
+        f"({alias}.created_at >= %(cut_over)s OR EXISTS (SELECT 1 FROM intacct_sync.push_ready"
+        f" r WHERE r.object = '{name}' AND r.local_id = {alias}.id"
+        "  AND (r.queued OR r.ready_at >= %(cut_over)s)))"
+    )
+
+
+def _cut_over(connection, name: str, config: SyncConfig):
+    return cut_over(connection, name, "push", config.sync_start.get(name))
 
 
 # -- planners: one per object -------------------------------------------------------------
@@ -274,13 +293,15 @@ def _document_planner(name: str, kind: str) -> Callable[..., Plan]:
         rows = _rows(
             connection,
             "SELECT d.*, c.intacct_customer_id AS customer_key,"
-            " c.intacct_recordno IS NOT NULL AS customer_linked"
+            " c.intacct_recordno IS NOT NULL AS customer_linked,"
+            f" {push_links.snapshot_sql(name, 'd')} AS pushed_snapshot"
             f" FROM {obj.table} d LEFT JOIN ar.customers c ON c.id = d.customer_id"
             " WHERE d.origin = 'local' AND d.deleted_at IS NULL AND d.state <> 'draft'"
             f" AND {_not_ignored('d')} AND CASE WHEN d.state = 'void'"
             f"  THEN {_posted('d', 'create')} AND NOT {_posted('d', 'void')}"
-            f"  ELSE NOT {_posted('d', 'create')} END ORDER BY d.id",
-            {"object": name},
+            f"  ELSE NOT {_posted('d', 'create')} AND {_after_cut_over(name, 'd')} END"
+            " ORDER BY d.id",
+            {"object": name, "cut_over": _cut_over(connection, name, config)},
         )
         lines = _children(connection, obj.child_table, obj.child_parent_column, rows)
         result = Plan()
@@ -310,7 +331,7 @@ def _document_planner(name: str, kind: str) -> Callable[..., Plan]:
                 continue
             result.writes.append(
                 Write(name, row["id"], "create", _write(create, intacct_object, record, fields),
-                      label)
+                      label, sent=row["pushed_snapshot"])
             )  # fmt: skip
         return result
 
@@ -338,6 +359,10 @@ def plan_payments(connection, hook, config: SyncConfig) -> Plan:
         connection,
         "SELECT * FROM (SELECT p.*, c.intacct_customer_id AS customer_key,"
         " c.intacct_recordno IS NOT NULL AS customer_linked,"
+        f" {push_links.snapshot_sql('payments', 'p')} AS pushed_snapshot,"
+        " EXISTS (SELECT 1 FROM intacct_sync.pushes x WHERE x.object = 'payments'"
+        "  AND x.local_id = p.id) AS started,"
+        f" {_after_cut_over('payments', 'p')} AS after_cut_over,"
         f" {_posted('p', 'create')} AS created, {_posted('p', 'void')} AS voided,"
         " f.id AS fee_id, f.created_at AS fee_created_at, f.amount AS fee_amount,"
         " (SELECT x.intacct_key FROM intacct_sync.pushes x WHERE x.object = 'convenience_fees'"
@@ -347,7 +372,7 @@ def plan_payments(connection, hook, config: SyncConfig) -> Plan:
         " FROM ar.payments p LEFT JOIN ar.customers c ON c.id = p.customer_id"
         " LEFT JOIN ar.convenience_fees f ON f.payment_id = p.id"
         " WHERE p.origin = 'local' AND p.deleted_at IS NULL AND p.state <> 'draft') p"
-        f" WHERE {_not_ignored('p')}"
+        f" WHERE {_not_ignored('p')} AND (p.started OR p.after_cut_over)"
         # Only what still needs a write: a void (and then its fee invoice's reversal), the
         # payment itself, or a credit application (so the push does not reread every payment
         # it ever posted).
@@ -357,7 +382,7 @@ def plan_payments(connection, hook, config: SyncConfig) -> Plan:
         "   OR EXISTS (SELECT 1 FROM ar.payment_applications a WHERE a.payment_id = p.id"
         f"    AND a.credit_amount > 0 AND NOT {_applied('p.id', 'a.line_no')})) END"
         " ORDER BY p.id",
-        {"object": "payments"},
+        {"object": "payments", "cut_over": _cut_over(connection, "payments", config)},
     )
     applications = _rows(
         connection,
@@ -410,7 +435,8 @@ def plan_payments(connection, hook, config: SyncConfig) -> Plan:
                 continue
             plan.writes.append(
                 Write("payments", row["id"], "create",
-                      _write("create_arpayment", "ARPYMT", record, fields), label)
+                      _write("create_arpayment", "ARPYMT", record, fields), label,
+                      sent=row["pushed_snapshot"])
             )  # fmt: skip
             plan.follow_up |= bool(credits)  # applied once the payment is in Intacct
             continue
@@ -489,6 +515,7 @@ def plan_convenience_fees(connection, hook, config: SyncConfig) -> Plan:
     rows = _rows(
         connection,
         "SELECT f.*, p.payment_date, p.reference, p.id AS payment_id,"
+        f" {push_links.snapshot_sql('convenience_fees', 'f')} AS pushed_snapshot,"
         " c.intacct_customer_id AS customer_key,"
         " c.intacct_recordno IS NOT NULL AS customer_linked"
         " FROM ar.convenience_fees f JOIN ar.payments p ON p.id = f.payment_id"
@@ -497,8 +524,10 @@ def plan_convenience_fees(connection, hook, config: SyncConfig) -> Plan:
         " AND p.state NOT IN ('draft', 'void')"
         " AND NOT EXISTS (SELECT 1 FROM intacct_sync.pushes x WHERE x.object = 'payments'"
         "  AND x.local_id = p.id AND x.action = 'create')"
-        f" AND {_not_ignored('f')} AND NOT {_posted('f', 'create')} ORDER BY f.id",
-        {"object": "convenience_fees"},
+        f" AND {_not_ignored('f')} AND NOT {_posted('f', 'create')}"
+        f" AND {_after_cut_over('payments', 'p')} ORDER BY f.id",
+        {"object": "convenience_fees",
+         "cut_over": _cut_over(connection, "convenience_fees", config)},
     )
     line = config.convenience_fee_line
     for row in rows:
@@ -516,6 +545,7 @@ def plan_convenience_fees(connection, hook, config: SyncConfig) -> Plan:
                 "convenience_fees", row["id"], "create",
                 _write("create_invoice", "ARINVOICE", _record("convenience_fees", row), fields),
                 f"convenience fee {fee_mapping.invoice_number(row)}",
+                sent=row["pushed_snapshot"],
             )
         )  # fmt: skip
     return plan

@@ -11,6 +11,7 @@ import urllib.error
 
 import psycopg2.extras
 
+from include import push
 from include.localenv import sandbox_api
 from include.localenv.local_records import Application, Line, LocalRecords
 
@@ -52,6 +53,13 @@ def reset(connection) -> None:
             " WHERE p.object = o.n AND p.local_id = o.id",
             (objects, ids),
         )
+        for table in ("push_links", "push_ready"):  # what the push knew of them (0013)
+            cursor.execute(
+                f"DELETE FROM intacct_sync.{table} p"
+                " USING unnest(%s::text[], %s::bigint[]) o(n, id)"
+                " WHERE p.object = o.n AND p.local_id = o.id",
+                (objects, ids),
+            )
         cursor.execute(
             "DELETE FROM intacct_sync.reconciliation_errors e"
             " USING unnest(%s::text[], %s::text[]) o(n, id)"
@@ -72,6 +80,9 @@ def seed(connection, base_url: str) -> None:
     draft and ready invoices (with line dimensions), a credit note, payments in cash, with a
     credit note, and with a convenience fee."""
     reset(connection)
+    # The push is enabled before the records are entered (its cut-over: older local records
+    # are never posted), as when the AR team switches the sync on.
+    push.enable(connection)
     records = LocalRecords(connection)
     # Someone creates a customer in Intacct after the last pull; the AR platform enters the
     # same customer (its account number is the Intacct customer id): the push links the two

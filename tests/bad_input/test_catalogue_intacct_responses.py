@@ -24,7 +24,7 @@ from intacct_sync.operators.extract import land_query
 from include.landing import landed_count
 from include.localenv.local_records import Line, LocalRecords
 from include.pull import map_and_load
-from include.push import push_object
+from include.push import enable, push_object
 from include.sync_config import SyncConfig
 from include.sync_objects import OBJECTS
 from tests.bad_input.conftest import database_state
@@ -271,6 +271,7 @@ def test_a_write_answer_for_another_control_id_is_an_error_and_nothing_is_linked
     """response-write-result-for-another-controlid: the answer carries a result, but not for
     the write that was sent; the invoice is not marked posted, so the next push resends it
     under the same control id (Intacct refuses the replay if the first one was applied)."""
+    enable(clean_ar)  # the push is on before the records are entered (its cut-over)
     records = LocalRecords(clean_ar)
     customer_id = records.customer("Linked Co", account_number="BAD-LINKED")
     with clean_ar, clean_ar.cursor() as cursor:  # as if pushed earlier: linked to Intacct

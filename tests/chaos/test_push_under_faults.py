@@ -10,7 +10,7 @@ from intacct_sync.errors import IntacctError
 from intacct_sync.hooks.intacct import IntacctHook
 
 from include.localenv.local_records import Application, Line, LocalRecords
-from include.push import push_object
+from include.push import enable, push_object
 from include.sync_config import parse
 from include.sync_objects import push_order
 from tests.chaos.conftest import faults_off, faults_on
@@ -26,6 +26,7 @@ def test_pushes_under_almost_half_the_calls_failing_write_each_record_once(
     intacct_connection, clean_ar
 ):
     server = intacct_connection
+    enable(clean_ar)  # the push is on before the records are entered (its cut-over)
     records = LocalRecords(clean_ar)
     customers = [records.customer(f"Chaos Customer {n:02d}", account_number=f"CHAOS-C{n:02d}")
                  for n in range(CUSTOMERS)]  # fmt: skip

@@ -13,7 +13,7 @@ from intacct_sync.hooks.intacct import IntacctHook
 
 from include.localenv.airflow_services import AirflowServiceError, AirflowServices
 from include.localenv.local_records import Line, LocalRecords
-from include.push import push_object
+from include.push import enable, push_object
 from include.sync_config import parse
 from tests.ground_truth import sandbox_get
 
@@ -40,6 +40,7 @@ def _listening(connection) -> bool:
 
 @pytest.mark.slow
 def test_a_newly_ready_invoice_is_posted_within_a_minute(intacct_connection, clean_ar):
+    enable(clean_ar)  # the push is on before the records are entered (its cut-over)
     records = LocalRecords(clean_ar)
     customer = records.customer("Realtime Co", account_number="ACC-RT")
     assert push_object(IntacctHook(), clean_ar, "customers", parse(None)).posted == 1

@@ -7,7 +7,7 @@ import pytest
 from intacct_sync.hooks.intacct import IntacctHook
 
 from include.localenv.local_records import LocalRecords
-from include.push import PushCounts, push_object
+from include.push import PushCounts, enable, push_object
 from include.sync_config import parse
 from tests.ground_truth import sandbox_get
 
@@ -17,8 +17,20 @@ def hook(intacct_connection) -> IntacctHook:
     return IntacctHook(retry_initial_wait=0.01, retry_max_wait=0.05)
 
 
+@pytest.fixture(autouse=True)
+def push_enabled(request) -> None:
+    """The push of every object was enabled (its cut-over recorded) before the test enters
+    its records, as in production: records entered afterwards are posted (a configured
+    sync_start still wins: the cut-over tests give one)."""
+    if "clean_ar" not in request.fixturenames:
+        return
+    enable(request.getfixturevalue("clean_ar"))
+
+
 @pytest.fixture
 def records(clean_ar) -> LocalRecords:
+    """Local records entered after the push was enabled (shared with tests/bad_input)."""
+    enable(clean_ar)
     return LocalRecords(clean_ar)
 
 

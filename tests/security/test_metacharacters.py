@@ -17,7 +17,7 @@ from intacct_sync.hooks.intacct import IntacctHook, WriteFunction
 from intacct_sync.xml_response import parse_response
 
 from include.localenv.local_records import Line, LocalRecords
-from include.push import push_object
+from include.push import enable, push_object
 from include.sync_config import parse
 from tests.dags.test_pull_dags import _dag
 from tests.ground_truth import all_records, sandbox_get
@@ -81,6 +81,7 @@ def test_hostile_values_created_in_intacct_are_pulled_verbatim(intacct_connectio
 
 def test_hostile_local_values_are_pushed_verbatim(intacct_connection, clean_ar):
     hook = IntacctHook(retry_initial_wait=0.01)
+    enable(clean_ar)  # the push is on before the records are entered (its cut-over)
     records = LocalRecords(clean_ar)
     customers = {records.customer(value, account_number=f"SEC-P-{i:02d}"): value
                  for i, value in enumerate(HOSTILE)}  # fmt: skip
