@@ -18,7 +18,7 @@ import pandas as pd
 import psycopg2
 import psycopg2.errors
 
-from include import customer_sync
+from include import customer_sync, push_links
 from include.mapping import Mapped, Rejected
 from include.sync_objects import SyncObject
 
@@ -334,6 +334,8 @@ class _Loader:
             skipped = set(self.skip_inactive_customers(cursor, ids))
             counts.skipped += len(skipped)
             ids = [i for i in ids if i not in skipped]
+        # A record a push sent (or is still sending) links to its local row, not a new one.
+        push_links.link_pulled(cursor, self.obj.name, ids)
         changed = self.upsert(cursor, ids)
         if self.obj.name == "customers":
             customer_sync.record_pulled(cursor, ids)

@@ -122,9 +122,11 @@ def _applied(payment: str, line: str) -> str:
 def _after_cut_over(name: str, alias: str) -> str:
     """Push cut-over: only records entered or made ready after it (intacct_sync.push_ready,
     migration 0013), or that a person queued (intacct_sync.queue_push), are posted; what the
-    platform held before the sync was enabled is the initial data sync's business."""
+    platform held before the sync was enabled is the initial data sync's business. No
+    cut-over (sync_start "beginning", cut_over None): everything is posted."""
     return (
-        f"({alias}.created_at >= %(cut_over)s OR EXISTS (SELECT 1 FROM intacct_sync.push_ready"
+        f"(%(cut_over)s::timestamptz IS NULL OR {alias}.created_at >= %(cut_over)s"
+        " OR EXISTS (SELECT 1 FROM intacct_sync.push_ready"
         f" r WHERE r.object = '{name}' AND r.local_id = {alias}.id"
         "  AND (r.queued OR r.ready_at >= %(cut_over)s)))"
     )

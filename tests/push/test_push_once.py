@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import psycopg2
@@ -133,7 +134,6 @@ def test_lost_answer_then_pull_then_replay_leaves_one_payment_linked(
     assert float(invoice["TRX_TOTALDUE"]) == 40.0
 
 
-@pytest.mark.xfail(strict=True, reason="needs the loader hook")
 def test_pull_between_lost_answer_and_replay_inserts_no_second_payment(
     records, push, hook, clean_ar, intacct_connection
 ):
@@ -149,7 +149,7 @@ def test_pull_between_lost_answer_and_replay_inserts_no_second_payment(
         children=PAYMENTS.children.spec(), landing_run_id="once-p2", chunk="",
         log=logging.getLogger(__name__),
     )  # fmt: skip
-    map_and_load(clean_ar, PAYMENTS, "once-p2")
+    map_and_load(clean_ar, PAYMENTS, "once-p2", company_tz=ZoneInfo("America/Los_Angeles"))
     assert _local_payments(clean_ar, "ONCE-P2") == [
         (payment, "local", int(in_intacct["RECORDNO"]))]  # fmt: skip
     assert push("payments").found == 1
