@@ -85,23 +85,23 @@ def test_the_page_renders_in_the_airflow_shell_in_both_themes_with_figures(
     busy = max(range(len(hours)), key=lambda i: hours[i]["pull"])
     assert hours[busy]["pull"] > 0
 
-    backgrounds = {}
+    colours = {}
     for theme in ("light", "dark"):
         with browser_page(airflow, theme) as page:
             page.goto(f"{airflow.base_url}/plugin/intacct-sync", wait_until="networkidle")
             sync = page.locator(PAGE)
             expect(sync).to_be_visible(timeout=30_000)
             assert page.locator("iframe").count() == 0  # the page itself, not a frame
-            expect(page.locator("nav").first).to_be_visible()  # … inside the Airflow shell
+            # … inside the Airflow shell: its nav, and its time-zone button showing ZONE's offset
+            expect(page.get_by_role("link", name="Dags")).to_be_visible()
+            expect(page.get_by_role("button", name="Browse")).to_be_visible()
+            expect(page.get_by_role("button", name=re.compile(r"^-0[45]:00$"))).to_be_visible()
             assert ("dark" in (page.locator("html").get_attribute("class") or "")) == (
                 theme == "dark")  # fmt: skip
-            backgrounds[theme] = page.locator("body").evaluate(
-                "e => getComputedStyle(e).backgroundColor")  # fmt: skip
-            expect(sync.get_by_role("heading", name="Intacct Sync")).to_be_visible()
-            # The page's own text takes the theme's colours, not the browser's black default.
-            color = sync.get_by_role("heading", name="Intacct Sync").evaluate(
-                "e => getComputedStyle(e).color")  # fmt: skip
-            assert (color != "rgb(0, 0, 0)") or theme == "light"
+            # The page's own text and tables take the theme's colours (Chakra's tokens).
+            heading = sync.get_by_role("heading", name="Intacct Sync")
+            expect(heading).to_be_visible()
+            colours[theme] = heading.evaluate("e => getComputedStyle(e).color")
 
             # Last success, relative; the exact time in the UI's zone on hover.
             pulled = sync.locator('tr[data-object="customers"][data-direction="pull"]')
@@ -147,7 +147,9 @@ def test_the_page_renders_in_the_airflow_shell_in_both_themes_with_figures(
                 f"pushed {hours[busy]['push']:,}")  # fmt: skip
             page.mouse.move(0, 0)
             _screenshot(page, f"intacct-sync-page-{theme}.png")
-    assert backgrounds["light"] != backgrounds["dark"], backgrounds
+    # Light: dark text; dark: light text (each channel above or below the middle).
+    light, dark = ([int(c) for c in re.findall(r"\d+", colours[t])[:3]] for t in ("light", "dark"))
+    assert max(light) < 128 < min(dark), colours
 
 
 def test_a_person_retries_one_error_and_ignores_others_from_the_page(airflow, clean_ar):

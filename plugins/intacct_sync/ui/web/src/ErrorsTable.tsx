@@ -212,10 +212,14 @@ export const ErrorsTable = (props: Props) => {
                   {r.object} <Span color="fg.muted">/ {r.direction}</Span>
                 </Table.Cell>
                 <Table.Cell fontFamily="mono">{r.record_id}</Table.Cell>
-                <Table.Cell fontFamily="mono" fontSize="xs">{r.error_numbers.join(", ") || "—"}</Table.Cell>
-                <Table.Cell maxW="lg">
-                  <Text>{r.message}</Text>
-                  {r.hint && <Text color="fg.muted" fontSize="xs">fix: {r.hint}</Text>}
+                <Table.Cell fontFamily="mono" fontSize="xs">
+                  <Box maxW="9rem" whiteSpace="normal">{[...new Set(r.error_numbers)].join(", ") || "—"}</Box>
+                </Table.Cell>
+                <Table.Cell>
+                  <Box maxW="40rem" minW="18rem" whiteSpace="normal" wordBreak="break-word">
+                    <Text>{r.message}</Text>
+                    {r.hint && <Text color="fg.muted" fontSize="xs">fix: {r.hint}</Text>}
+                  </Box>
                 </Table.Cell>
                 <Table.Cell textAlign="end">{r.attempts}</Table.Cell>
                 <Table.Cell>

@@ -1,11 +1,10 @@
 import { Box, HStack, Span, Text } from "@chakra-ui/react";
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 
 import type { Hour } from "./api";
 import { hourLabel } from "./time";
 
-const WIDTH = 960;
-const HEIGHT = 240;
+const HEIGHT = 220;
 const MARGIN = { bottom: 36, left: 48, right: 12, top: 12 };
 const SERIES = [
   { color: "var(--chakra-colors-blue-500)", key: "pull", label: "Pulled (Intacct → AR)" },
@@ -30,6 +29,18 @@ export const ticks = (top: number): number[] => {
 /** Records per hour, pulled and pushed side by side, the last 72 hours in the UI's zone. */
 export const HourlyChart = ({ hours, zone }: { hours: Hour[]; zone: string }) => {
   const [hover, setHover] = useState<number | null>(null);
+  // Drawn at the container's real width (not scaled), so text stays the UI's size.
+  const box = useRef<HTMLDivElement>(null);
+  const [WIDTH, setWidth] = useState(960);
+  useEffect(() => {
+    const element = box.current;
+    if (!element) {
+      return undefined;
+    }
+    const observer = new ResizeObserver(([entry]) => setWidth(Math.max(320, Math.floor(entry.contentRect.width))));
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
   if (hours.length === 0) {
     return <Text color="fg.muted">no hours</Text>;
   }
@@ -48,7 +59,7 @@ export const HourlyChart = ({ hours, zone }: { hours: Hour[]; zone: string }) =>
   };
 
   return (
-    <Box data-testid="hourly-chart" position="relative">
+    <Box data-testid="hourly-chart" position="relative" ref={box}>
       <HStack gap={5} mb={1}>
         {SERIES.map((s) => (
           <HStack data-series={s.key} data-testid="legend" gap={1.5} key={s.key}>
@@ -60,8 +71,8 @@ export const HourlyChart = ({ hours, zone }: { hours: Hour[]; zone: string }) =>
         <Text color="fg.muted" fontSize="xs">records per hour, last {hours.length} h</Text>
       </HStack>
       <svg aria-label={`records per hour: ${totals.pull} pulled, ${totals.push} pushed`}
-        onMouseLeave={() => setHover(null)} role="img" style={{ display: "block", width: "100%" }}
-        viewBox={`0 0 ${WIDTH} ${HEIGHT}`}>
+        onMouseLeave={() => setHover(null)} role="img" height={HEIGHT}
+        style={{ display: "block", fontFamily: "inherit" }} viewBox={`0 0 ${WIDTH} ${HEIGHT}`} width={WIDTH}>
         <g data-testid="y-axis" fontSize="11" textAnchor="end">
           {scale.map((value) => (
             <g key={value}>
@@ -81,7 +92,7 @@ export const HourlyChart = ({ hours, zone }: { hours: Hour[]; zone: string }) =>
             y1={MARGIN.top + plotH} y2={MARGIN.top + plotH} />
           {hours.map((h, i) => {
             const { date, time } = hourLabel(h.hour, zone);
-            if (i % 6 !== 0 && time !== "00:00") {
+            if (!["00", "06", "12", "18"].includes(time.slice(0, 2))) {
               return null;
             }
             const x = MARGIN.left + i * band;
@@ -90,7 +101,7 @@ export const HourlyChart = ({ hours, zone }: { hours: Hour[]; zone: string }) =>
                 <line stroke="var(--chakra-colors-fg-muted)" x1={x} x2={x} y1={MARGIN.top + plotH}
                   y2={MARGIN.top + plotH + 4} />
                 <text fill="var(--chakra-colors-fg-muted)" x={x} y={MARGIN.top + plotH + 16}>{time}</text>
-                {(i === 0 || time === "00:00") && (
+                {(i < 6 || time.startsWith("00")) && (
                   <text fill="var(--chakra-colors-fg)" x={x} y={MARGIN.top + plotH + 30}>{date}</text>
                 )}
               </g>
