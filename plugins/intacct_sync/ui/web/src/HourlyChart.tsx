@@ -5,7 +5,7 @@ import type { Hour } from "./api";
 import { hourLabel } from "./time";
 
 const HEIGHT = 220;
-const MARGIN = { bottom: 36, left: 48, right: 12, top: 12 };
+const MARGIN = { bottom: 36, left: 64, right: 12, top: 12 };
 const SERIES = [
   { color: "var(--chakra-colors-blue-500)", key: "pull", label: "Pulled (Intacct → AR)" },
   { color: "var(--chakra-colors-purple-500)", key: "push", label: "Pushed (AR → Intacct)" },
