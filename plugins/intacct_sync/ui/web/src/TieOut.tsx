@@ -130,7 +130,7 @@ const ObjectTieOut = ({ busy, now, object, onTieOut, zone }: Props & { object: O
 
 /** The stored tie-out of each pulled object: the figures per entity, not only a verdict. */
 export const TieOuts = (props: Props) => (
-  <Box display="grid" gap={3} gridTemplateColumns={{ base: "1fr", xl: "1fr 1fr" }}>
+  <Box alignItems="start" display="grid" gap={3} gridTemplateColumns={{ base: "1fr", xl: "1fr 1fr" }}>
     {props.objects
       .filter((o) => o.direction === "pull")
       .map((o) => <ObjectTieOut key={o.object} {...props} object={o} />)}
