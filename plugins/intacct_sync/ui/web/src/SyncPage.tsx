@@ -79,6 +79,14 @@ export const SyncPage = ({ dagId }: { dagId?: string }) => {
   useEffect(() => {
     void load();
   }, [load]);
+  // The moment the page first shows its figures, for bench/bench_ui.py (Performance API).
+  const shownOnce = useRef(false);
+  useEffect(() => {
+    if (status && errors && !shownOnce.current) {
+      shownOnce.current = true;
+      performance.mark("intacct-sync:shown");
+    }
+  }, [status, errors]);
   useEffect(() => {
     if (!auto) {
       return undefined;
