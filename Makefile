@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LOCALENV := $(PY) -m include.localenv
 
-.PHONY: help venv setup run up down test lint airflow psql bench chaos constraints clean-local history errors
+.PHONY: help venv setup run up down test lint airflow psql bench chaos constraints clean-local history errors ui-bundle
 
 help:
 	@echo "make run    set up everything (venv, PostgreSQL, Airflow) and run a full sync against the sandbox"
@@ -81,6 +81,10 @@ chaos: venv
 # Reconciliation errors: list (default), retry IDS, ignore IDS (include/reconciliation.py).
 errors: venv
 	$(PY) -m include.reconciliation $(ARGS)
+
+# Rebuild the Intacct Sync page's committed bundle from its source (needs Node >= 20.19, npm).
+ui-bundle:
+	cd plugins/intacct_sync/ui/web && npm ci --no-audit --no-fund && npm run build
 
 constraints: $(PY)
 	$(PY) -m pip install -q -r requirements.txt -r requirements-dev.txt

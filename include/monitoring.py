@@ -1,6 +1,7 @@
 """What the "Intacct Sync" page shows, read from the sync's own bookkeeping in Postgres:
-status per object and direction with its stored tie-out, and records per hour (the errors
-list is include/reconciliation.py's).
+status per object and direction with its stored tie-out, records per hour, and one page of
+reconciliation errors (filtered, sorted, counted in SQL, so 10,000 errors stay one fast page;
+retry / ignore are include/reconciliation.py's).
 
 Plain functions over a psycopg2 connection returning JSON-ready data, so the page, its API
 and the tests read the same figures.
@@ -16,6 +17,11 @@ import psycopg2.extras
 from include.sync_objects import OBJECTS
 
 ACTIVE_ERRORS = ("open", "retrying")
+ERROR_STATES = ("open", "retrying", "ignored", "resolved")
+# What the errors table can be sorted by: the API's name → the column (never user text in SQL).
+ERROR_SORTS = {"last_seen": "last_seen_at", "first_seen": "first_seen_at", "id": "id",
+               "object": "object", "record": "record_id", "attempts": "attempts",
+               "state": "state"}  # fmt: skip
 
 
 def _rows(connection, sql: str, params: Any = ()) -> list[dict[str, Any]]:
@@ -89,3 +95,53 @@ def per_hour(connection, now: datetime, hours: int = 72) -> list[dict[str, Any]]
             (now, hours - 1, now),
         )
     ]
+
+
+def error_page(
+    connection,
+    *,
+    object_name: str | None = None,
+    direction: str | None = None,
+    states: tuple[str, ...] = ACTIVE_ERRORS,
+    errorno: str | None = None,
+    search: str | None = None,
+    sort: str = "last_seen",
+    descending: bool = True,
+    limit: int = 50,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """One page of errors, the number matching, and the number per state (same filters but
+    the state), for the page's table, its pager and its state filter."""
+    where = ("(%(object)s::text IS NULL OR object = %(object)s)"
+             " AND (%(direction)s::text IS NULL OR direction = %(direction)s)"
+             " AND (%(errorno)s::text IS NULL OR %(errorno)s = ANY(error_numbers))"
+             " AND (%(search)s::text IS NULL OR record_id ILIKE %(like)s OR message ILIKE %(like)s"
+             "      OR hint ILIKE %(like)s)")  # fmt: skip
+    params = {"object": object_name, "direction": direction, "errorno": errorno,
+              "search": search, "like": f"%{search}%" if search else None,
+              "states": list(states), "limit": limit, "offset": offset}  # fmt: skip
+    order = f"{ERROR_SORTS[sort]} {'DESC' if descending else 'ASC'}"
+    rows = _rows(
+        connection,
+        "SELECT id, object, direction, record_id, error_numbers, message, hint, attempts, state,"
+        " first_seen_at, last_seen_at, count(*) OVER ()::int AS total"
+        f" FROM intacct_sync.reconciliation_errors WHERE state = ANY(%(states)s) AND {where}"
+        f" ORDER BY {order}, id DESC LIMIT %(limit)s OFFSET %(offset)s",
+        params,
+    )
+    by_state = {r["state"]: r["n"] for r in _rows(
+        connection,
+        f"SELECT state, count(*)::int AS n FROM intacct_sync.reconciliation_errors WHERE {where}"
+        " GROUP BY state", params)}  # fmt: skip
+    total = rows[0]["total"] if rows else _count(connection, where, params)
+    for r in rows:
+        del r["total"]
+        r["first_seen_at"], r["last_seen_at"] = _iso(r["first_seen_at"]), _iso(r["last_seen_at"])
+    return {"errors": rows, "count": len(rows), "total": total, "offset": offset,
+            "limit": limit, "by_state": {s: by_state.get(s, 0) for s in ERROR_STATES}}  # fmt: skip
+
+
+def _count(connection, where: str, params: dict[str, Any]) -> int:
+    """The number matching when the page is past the end (the window count saw no row)."""
+    return _rows(connection, "SELECT count(*)::int AS n FROM intacct_sync.reconciliation_errors"
+                 f" WHERE state = ANY(%(states)s) AND {where}", params)[0]["n"]  # fmt: skip

@@ -73,3 +73,75 @@ def test_the_api_needs_a_login_and_reports_status_errors_and_a_true_tie_out(
     shown = {(o["object"], o["direction"]): o for o in call(airflow, "GET", "/api/status")[1][
         "objects"]}[("invoices", "pull")]["tieout"]  # fmt: skip
     assert shown["ok"] and shown["computed_at"] == tie["computed_at"]
+
+
+def test_the_tie_out_shows_paid_and_due_per_entity_and_reports_a_corrupted_balance(
+    airflow, intacct_connection, clean_ar
+):
+    for name in ("customers", "invoices"):
+        assert str(_dag(name).test().state) == "success"
+    status, tie = call(airflow, "POST", "/api/tieout/invoices", {}, headers=CSRF)
+    assert status == 200 and tie["ok"], tie
+    entities = {e["entity"]: e for e in tie["entities"]}
+    assert len(entities) >= 2  # the sandbox has several entities: one must stay untouched
+    for e in entities.values():  # every figure present on every side, and no difference
+        for side in ("intacct", "expected", "postgres"):
+            assert {"count", "sum", "paid", "due"} <= e[side].keys()
+            assert None not in e[side].values()
+        assert e["difference"] == {"count": 0, "sum": "0.00", "paid": "0.00", "due": "0.00"}
+    with clean_ar.cursor() as cursor:  # the AR database's own view agrees with the figures
+        cursor.execute("SELECT entity, count(*), sum(total), sum(total_paid), sum(total_due)"
+                       " FROM ar.invoices WHERE intacct_recordno IS NOT NULL AND deleted_at IS NULL"
+                       " GROUP BY entity")  # fmt: skip
+        held = {e: (n, str(t), str(p), str(d)) for e, n, t, p, d in cursor.fetchall()}
+    assert held == {e: tuple(v["postgres"][k] for k in ("count", "sum", "paid", "due"))
+                    for e, v in entities.items() if v["postgres"]["count"]}  # fmt: skip
+    assert any(Decimal(e["expected"]["due"]) > 0 for e in entities.values())
+
+    # Someone edits a local invoice's balance by hand: the tie-out names the entity and the sum.
+    with clean_ar, clean_ar.cursor() as cursor:
+        cursor.execute(
+            "UPDATE ar.invoices SET total_due = total_due + 12.34 WHERE id = (SELECT min(id)"
+            " FROM ar.invoices WHERE intacct_recordno IS NOT NULL) RETURNING entity"
+        )
+        [corrupted] = cursor.fetchone()
+    status, tie = call(airflow, "POST", "/api/tieout/invoices", {}, headers=CSRF)
+    assert status == 200 and not tie["ok"]
+    after = {e["entity"]: e for e in tie["entities"]}
+    assert after[corrupted]["difference"] == {"count": 0, "sum": "0.00", "paid": "0.00",
+                                              "due": "12.34"}  # fmt: skip
+    assert Decimal(after[corrupted]["postgres"]["due"]) - Decimal(
+        after[corrupted]["expected"]["due"]) == Decimal("12.34")
+    assert not after[corrupted]["ok"]
+    assert all(e["ok"] for name, e in after.items() if name != corrupted)
+    shown = {(o["object"], o["direction"]): o for o in call(airflow, "GET", "/api/status")[1][
+        "objects"]}[("invoices", "pull")]["tieout"]  # fmt: skip
+    assert not shown["ok"] and shown["entities"] == tie["entities"]
+
+
+def test_errors_are_filtered_sorted_and_paged_in_the_database(airflow, clean_ar):
+    with clean_ar, clean_ar.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO intacct_sync.reconciliation_errors (object, direction, record_id,"
+            " error_numbers, message, attempts, state, last_seen_at)"
+            " SELECT CASE WHEN i % 2 = 0 THEN 'invoices' ELSE 'customers' END, 'push', i::text,"
+            " ARRAY[CASE WHEN i % 3 = 0 THEN 'BL01001973' ELSE 'BL03000018' END],"
+            " 'failure ' || i, i % 7 + 1, CASE WHEN i % 5 = 0 THEN 'ignored' ELSE 'open' END,"
+            " now() - i * interval '1 minute' FROM generate_series(1, 120) i"
+        )
+    status, page = call(airflow, "GET", "/api/errors?object=invoices&limit=10&offset=20")
+    assert status == 200
+    assert page["total"] == 48 and page["count"] == 10 and page["offset"] == 20  # 60 − 12 ignored
+    assert page["by_state"] == {"open": 48, "retrying": 0, "ignored": 12, "resolved": 0}
+    assert [int(e["record_id"]) for e in page["errors"]] == [
+        i for i in range(2, 121, 2) if i % 5][20:30]  # newest first
+    status, page = call(airflow, "GET", "/api/errors?sort=attempts&order=asc&limit=1000"
+                                        "&state=open&state=ignored&errorno=BL01001973")
+    assert page["total"] == 40 and [e["attempts"] for e in page["errors"]] == sorted(
+        e["attempts"] for e in page["errors"])
+    assert {e["error_numbers"][0] for e in page["errors"]} == {"BL01001973"}
+    assert call(airflow, "GET", "/api/errors?q=failure%2011")[1]["total"] == 9  # 11, 111–119 open
+    assert call(airflow, "GET", "/api/errors?offset=5000")[1] | {"by_state": None} == {
+        "errors": [], "count": 0, "total": 96, "offset": 5000, "limit": 500, "by_state": None}
+    assert call(airflow, "GET", "/api/errors?sort=message;drop")[0] == 422
+    assert call(airflow, "GET", "/api/errors?state=gone")[0] == 422

@@ -1,4 +1,5 @@
-"""The Intacct Sync page and its JSON API, mounted by the api-server under /intacct-sync.
+"""The Intacct Sync page's JSON API and its React bundle, mounted by the api-server under
+/intacct-sync (the page itself is a React app inside the Airflow UI: plugin.py, web/).
 
 Every route needs an authenticated Airflow user (the UI's `_token` cookie or a Bearer token;
 none → 401). Requests that change something are POSTs with a JSON body, a custom header
@@ -11,17 +12,20 @@ from __future__ import annotations
 
 from contextlib import closing
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 from airflow.api_fastapi.core_api.security import GetUserDep, requires_authenticated
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 URL_PREFIX = "/intacct-sync"
 POSTGRES_CONN_ID = "ar_postgres"
 INTACCT_CONN_ID = "intacct_default"
 CSRF_HEADER = "X-Intacct-Sync"
+BUNDLE = Path(__file__).resolve().parent / "web" / "dist" / "main.umd.js"
+PROMISE_SECONDS = 3600  # each pull runs hourly: behind more than this breaks the promise
 
 app = FastAPI(
     title="Intacct Sync",
@@ -112,7 +116,21 @@ def status_payload() -> dict[str, Any]:
     runs = _latest_runs(sorted({o["dag_id"] for o in objects}))
     for o in objects:
         o["latest_run"] = runs.get(o["dag_id"])
-    return {"generated_at": now.isoformat(), "objects": objects, "per_hour": hours}
+    return {"generated_at": now.isoformat(), "objects": objects, "per_hour": hours,
+            "promise_seconds": PROMISE_SECONDS, "alert_after_seconds": _alert_after_seconds()}
+
+
+def _alert_after_seconds() -> int:
+    """When a pull counts as late enough to alert (intacct_sync_config, default 3 h)."""
+    from include.sync_config import VARIABLE, SyncConfig, parse
+
+    try:
+        from airflow.models import Variable
+
+        config = parse(Variable.get(VARIABLE, default_var=None))
+    except Exception:  # noqa: BLE001 - a bad or unreadable config shows the default
+        config = SyncConfig()
+    return round(config.alert_after_hours * 3600)
 
 
 @app.get("/api/status")
@@ -126,13 +144,25 @@ def get_errors(
     object: str | None = None,  # noqa: A002 - the query parameter is called object
     state: list[str] = Query(default=["open", "retrying"]),  # noqa: B008
     errorno: str | None = None,
+    direction: Literal["pull", "push"] | None = None,
+    q: str | None = Query(default=None, max_length=200),
+    sort: Literal["last_seen", "first_seen", "id", "object", "record", "attempts",
+                  "state"] = "last_seen",
+    order: Literal["asc", "desc"] = "desc",
+    limit: int = Query(default=500, ge=1, le=1000),
+    offset: int = Query(default=0, ge=0),
 ) -> dict[str, Any]:
-    from include.reconciliation import list_errors
+    """One page of errors (newest first unless sorted), how many match, and per state."""
+    from include.monitoring import ERROR_STATES, error_page
 
+    unknown = set(state) - set(ERROR_STATES)
+    if unknown:
+        raise HTTPException(422, f"unknown state(s) {sorted(unknown)}; known: {ERROR_STATES}")
     with _connect() as connection:
-        rows = list_errors(connection, object_name=object, states=tuple(state),
-                           errorno=errorno)  # fmt: skip
-    return {"errors": rows, "count": len(rows)}
+        return error_page(connection, object_name=object or None, direction=direction,
+                          states=tuple(state), errorno=errorno or None, search=q or None,
+                          sort=sort, descending=order == "desc", limit=limit,
+                          offset=offset)  # fmt: skip
 
 
 @app.post("/api/errors/retry", dependencies=[Depends(_same_site)])
@@ -187,15 +217,14 @@ def tie_out(name: str) -> dict[str, Any]:
         return compute(IntacctHook(INTACCT_CONN_ID), connection, name)
 
 
-@app.get("/", response_class=HTMLResponse)
-def page(
-    request: Request,
-    object: str | None = None,  # noqa: A002
-    state: list[str] = Query(default=["open", "retrying"]),  # noqa: B008
-    errorno: str | None = None,
-) -> HTMLResponse:
-    from intacct_sync.ui.page import render
+@app.get("/static/main.js")
+def bundle() -> FileResponse:
+    """The page's React bundle (built from web/, committed), loaded by the Airflow UI."""
+    return FileResponse(BUNDLE, media_type="text/javascript",
+                        headers={"Cache-Control": "no-cache"})  # fmt: skip
 
-    errors = get_errors(object=object or None, state=state, errorno=errorno or None)["errors"]
-    filters = {"object": object or "", "state": state, "errorno": errorno or ""}
-    return HTMLResponse(render(status_payload(), errors, filters))
+
+@app.get("/")
+def page() -> RedirectResponse:
+    """The page lives inside the Airflow UI now (Browse → Intacct Sync)."""
+    return RedirectResponse("/plugin/intacct-sync", status_code=307)
