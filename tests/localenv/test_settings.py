@@ -34,7 +34,9 @@ def test_non_mapping_extra_is_refused_with_the_connection_named():
 
 
 def _airflow(*args: str) -> str:
-    result = subprocess.run([AIRFLOW, *args], capture_output=True, text=True, env=os.environ)
+    # The suite's own AIRFLOW_VAR_ override (conftest) would shadow the imported variable.
+    env = {k: v for k, v in os.environ.items() if k != "AIRFLOW_VAR_INTACCT_SYNC_CONFIG"}
+    result = subprocess.run([AIRFLOW, *args], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout
 
