@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from intacct_sync import errors as E
-from intacct_sync.hooks import intacct as hook_module
+from intacct_sync.hooks import sessions as hook_sessions
 from intacct_sync.hooks.intacct import LIMITER, IntacctHook, WriteFunction
 
 from include.intacct_sandbox import SandboxServer
@@ -424,7 +424,7 @@ def test_secrets_absent_from_captured_logs(sandbox, caplog, capfd):
     captured = caplog.text + out + err + message + json.dumps(result.to_dict())
     assert "Intacct request to" in caplog.text and not ok
     secrets = [box.server.credentials["sender_password"], box.server.credentials["user_password"],
-               "wrong-password-xyz", *hook_module._SEEN_SESSION_IDS]
+               "wrong-password-xyz", *hook_sessions.SEEN_SESSION_IDS]
     assert len(secrets) >= 5  # several sessions were opened and must all be hidden
     assert [s for s in secrets if s in captured] == []
 
