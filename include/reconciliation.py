@@ -19,6 +19,8 @@ from typing import Any
 import psycopg2
 import psycopg2.extras
 
+from include.push_links import UNKNOWN
+
 STATES = ("open", "retrying", "ignored", "resolved")
 
 
@@ -26,7 +28,7 @@ def list_errors(
     connection,
     *,
     object_name: str | None = None,
-    states: tuple[str, ...] = ("open", "retrying"),
+    states: tuple[str, ...] = ("open", "retrying", UNKNOWN),
     errorno: str | None = None,
     limit: int = 500,
 ) -> list[dict[str, Any]]:

@@ -1,0 +1,19 @@
+"""`make errors` (list_errors' defaults) must show a push whose outcome is unknown (issue 17)."""
+
+from __future__ import annotations
+
+from include.push_links import UNKNOWN
+from include.reconciliation import list_errors
+
+
+def test_default_states_show_outcome_unknown(clean_ar):
+    connection = clean_ar
+    with connection, connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO intacct_sync.reconciliation_errors"
+            " (object, direction, record_id, message, hint, state)"
+            " VALUES ('invoices', 'push', '990017', 'create sent, no answer', 'wait', %s)",
+            (UNKNOWN,),
+        )
+    rows = list_errors(connection, object_name="invoices")
+    assert [(r["record_id"], r["state"]) for r in rows] == [("990017", UNKNOWN)]
