@@ -161,7 +161,8 @@ PHASES = """() => {
     bundle_requested: Math.round(find('/intacct-sync/static/main.js')?.startTime ?? -1),
     status_answered: end('/intacct-sync/api/status'),
     errors_answered: end('/intacct-sync/api/errors'),
-    page_shown: Math.round(performance.getEntriesByName('intacct-sync:shown').pop()?.startTime ?? -1),
+    page_shown: Math.round(
+      performance.getEntriesByName('intacct-sync:shown').pop()?.startTime ?? -1),
   };
 }"""
 
