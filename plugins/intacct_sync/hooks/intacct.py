@@ -82,8 +82,6 @@ except ImportError:  # pragma: no cover - older Airflow
 
 POOL_NAME = "intacct_api"
 
-log = logging.getLogger(__name__)
-
 
 class _WaitRetryAfter(tenacity.wait.wait_base):
     """Exponential backoff with jitter, but never shorter than a server's Retry-After."""
@@ -524,8 +522,7 @@ class IntacctHook(ReadsMixin, WritesMixin, HttpHook):
 
 def _copy(el: etree._Element) -> etree._Element:
     # Elements can have one parent only; replays and retries need fresh copies.
-    from copy import deepcopy
-    return deepcopy(el)
+    return copy.deepcopy(el)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -538,7 +535,8 @@ def _retry_after(value: str | None) -> float | None:
 
 
 __all__ = [
-    "DEFAULT_ENDPOINT", "LIMITER", "POOL_NAME", "CompanyLimiter", "IntacctConfig", "IntacctHook",
+    "DEFAULT_ENDPOINT", "LIMITER", "POOL_NAME", "CompanyLimiter", "IntacctConfig",
+    "IntacctHook",
     "IntacctSession", "RecordStream", "UnreadableRecord", "WriteFunction", "WriteResult",
     "reset_sessions",
 ]
