@@ -21,14 +21,17 @@ import psycopg2.extras
 
 from include.push_links import UNKNOWN
 
-STATES = ("open", "retrying", "ignored", "resolved")
+# What `make errors` and list_errors show unless asked otherwise: everything still needing a look.
+SHOWN_STATES: tuple[str, ...] = ("open", "retrying", UNKNOWN)
+
+STATES = ("open", "retrying", UNKNOWN, "ignored", "resolved")
 
 
 def list_errors(
     connection,
     *,
     object_name: str | None = None,
-    states: tuple[str, ...] = ("open", "retrying", UNKNOWN),
+    states: tuple[str, ...] = SHOWN_STATES,
     errorno: str | None = None,
     limit: int = 500,
 ) -> list[dict[str, Any]]:
@@ -96,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = list_errors(
             connection,
             object_name=getattr(args, "object", None),
-            states=tuple(getattr(args, "state", None) or ("open", "retrying")),
+            states=tuple(getattr(args, "state", None) or SHOWN_STATES),
         )
         for r in rows:
             print(f"#{r['id']} {r['state']} {r['object']}/{r['direction']} record {r['record_id']}"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from include.push_links import UNKNOWN
-from include.reconciliation import list_errors
+from include.reconciliation import list_errors, main
 
 
-def test_default_states_show_outcome_unknown(clean_ar):
+def test_default_states_show_outcome_unknown(clean_ar, ar_database_dsn, capsys):
     connection = clean_ar
     with connection, connection.cursor() as cursor:
         cursor.execute(
@@ -17,3 +17,6 @@ def test_default_states_show_outcome_unknown(clean_ar):
         )
     rows = list_errors(connection, object_name="invoices")
     assert [(r["record_id"], r["state"]) for r in rows] == [("990017", UNKNOWN)]
+    # `make errors` (the CLI's `list` with no --state) shows it too.
+    assert main(["--dsn", ar_database_dsn, "list", "--object", "invoices"]) == 0
+    assert "record 990017" in capsys.readouterr().out
