@@ -62,13 +62,13 @@ airflow: venv
 psql: venv
 	$(LOCALENV) psql
 
-# Queue years of history as runs of at most a year each (include/queue_history.py; --help).
+# Queue years of history as runs of at most a year each (plugins/intacct_sync/history/queue.py; --help).
 # ARGS passes anything else: --open-items-only, --no-payments, --all-customers, --dry-run,
 # --api URL, --user, --password.
 history: venv
 	@if [ -z "$(DAG)" ]; then \
 	  echo "usage: make history DAG=intacct_invoices FROM=YYYY-MM-DD TO=YYYY-MM-DD [ARGS=...]"; exit 2; fi
-	$(PY) -m include.queue_history --dag "$(DAG)" $(if $(FROM),--from "$(FROM)") $(if $(TO),--to "$(TO)") $(ARGS)
+	$(PY) -m intacct_sync.history.queue --dag "$(DAG)" $(if $(FROM),--from "$(FROM)") $(if $(TO),--to "$(TO)") $(ARGS)
 
 # Every benchmark, then bench/REPORT.md and bench/report.png (bench/report.py; ARGS=--quick).
 bench: venv
@@ -78,9 +78,9 @@ bench: venv
 chaos: venv
 	$(LOCALENV) test -m chaos $(PYTEST_ARGS)
 
-# Reconciliation errors: list (default), retry IDS, ignore IDS (include/reconciliation.py).
+# Reconciliation errors: list (default), retry IDS, ignore IDS (plugins/intacct_sync/db/reconciliation.py).
 errors: venv
-	$(PY) -m include.reconciliation $(ARGS)
+	$(PY) -m intacct_sync.db.reconciliation $(ARGS)
 
 # Rebuild the Intacct Sync page's committed bundle from its source (needs Node >= 20.19, npm).
 ui-bundle:

@@ -2,7 +2,7 @@
 
 Against a sandbox process and the project's PostgreSQL, with the invoices object loaded:
 - incremental: one hourly window (extract + map + load + AUDITHISTORY deletes), few changes;
-- comparison:  the self-healing comparison (include/healing.py) with nothing to heal —
+- comparison:  the self-healing comparison (intacct_sync/pull/healing.py) with nothing to heal —
                the listing of every RECORDNO and WHENMODIFIED, compared with the local rows;
 - comparison, 1 % lost: the same after 1 % of the local rows were lost, which it reads again
                by key and loads.
@@ -44,12 +44,11 @@ def _measured(base_url: str, work) -> dict:
 
 def incremental(dsn: str) -> dict:
     """One hourly run of the invoices object: its window, then load and deletes."""
-    from intacct_sync.hooks.intacct import IntacctHook
-    from intacct_sync.operators.extract import IntacctExtractOperator
-
-    from include.deletes import apply_deletes
-    from include.pull import map_and_load
-    from include.sync_objects import OBJECTS
+    from intacct_sync.intacct.hook import IntacctHook
+    from intacct_sync.pull.deletes import apply_deletes
+    from intacct_sync.pull.extract import IntacctExtractOperator
+    from intacct_sync.pull.map_and_load import map_and_load
+    from intacct_sync.sync_objects import OBJECTS
 
     obj = OBJECTS["invoices"]
     end = datetime.now().astimezone()
@@ -69,11 +68,10 @@ def incremental(dsn: str) -> dict:
 
 
 def comparison(dsn: str, run_id: str) -> dict:
-    from intacct_sync.hooks.intacct import IntacctHook
-
-    from include.healing import compare_and_land
-    from include.pull import map_and_load
-    from include.sync_objects import OBJECTS
+    from intacct_sync.intacct.hook import IntacctHook
+    from intacct_sync.pull.healing import compare_and_land
+    from intacct_sync.pull.map_and_load import map_and_load
+    from intacct_sync.sync_objects import OBJECTS
 
     obj = OBJECTS["invoices"]
     with closing(psycopg2.connect(dsn)) as connection:

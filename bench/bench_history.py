@@ -69,11 +69,10 @@ def _wait_idle(airflow, dag_id: str, timeout: float = 300) -> None:
 def _one_client_seconds_per_call() -> float:
     """Seconds per call one client alone sees for a month's reads (headers, then lines):
     the latency plus the sandbox's own time to answer, without Airflow or a second stream."""
-    from intacct_sync.hooks.intacct import IntacctHook
-    from intacct_sync.xml_request import in_
-
-    from include.history_chunks import chunk_filter
-    from include.sync_objects import OBJECTS
+    from intacct_sync.history.chunks import chunk_filter
+    from intacct_sync.intacct.hook import IntacctHook
+    from intacct_sync.intacct.xml_request import in_
+    from intacct_sync.sync_objects import OBJECTS
 
     obj, hook = OBJECTS["invoices"], IntacctHook("intacct_default")
     hook.get_session()
@@ -157,11 +156,10 @@ def latency(pg: PostgresServer, so_invoices: int, latency_ms: int, concurrency: 
 # ---------------------------------------------------------------------------- 2. memory
 def memory_child(so_invoices: int) -> None:
     """One history run over a year, chunk by chunk as the tasks run them; prints JSON."""
-    from intacct_sync.hooks.intacct import IntacctHook
-
-    from include.history import HistoryRequest
-    from include.history_chunks import extract_chunk, load_chunk, plan_chunks
-    from include.sync_objects import OBJECTS
+    from intacct_sync.history.chunks import extract_chunk, load_chunk, plan_chunks
+    from intacct_sync.history.ranges import HistoryRequest
+    from intacct_sync.intacct.hook import IntacctHook
+    from intacct_sync.sync_objects import OBJECTS
 
     pg = PostgresServer(LOCAL / "postgres")
     log = logging.getLogger("bench_history")

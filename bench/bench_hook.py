@@ -31,9 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="bench_airflow_"))
 
-from intacct_sync.hooks import intacct as hook_module  # noqa: E402
-from intacct_sync.hooks.intacct import IntacctHook  # noqa: E402
-from intacct_sync.xml_response import parse_response  # noqa: E402
+from intacct_sync.intacct import hook as hook_module  # noqa: E402
+from intacct_sync.intacct.hook import IntacctHook  # noqa: E402
+from intacct_sync.intacct.xml_response import parse_response  # noqa: E402
 from results import record  # noqa: E402
 
 

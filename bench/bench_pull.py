@@ -30,9 +30,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 os.environ.setdefault("AIRFLOW_HOME", str(ROOT / ".local" / "bench-airflow"))
 
 import psycopg2  # noqa: E402
+from intacct_sync.db import schema  # noqa: E402
 from results import record  # noqa: E402
 
-from include import schema  # noqa: E402
 from include.localenv.airflow_env import LOCAL  # noqa: E402
 from include.localenv.postgres import PostgresServer  # noqa: E402
 
@@ -93,9 +93,8 @@ def airflow_metadata(pg: PostgresServer) -> dict[str, str]:
 
 
 def extract(name: str, run_id: str) -> dict:
-    from intacct_sync.operators.extract import IntacctExtractOperator
-
-    from include.sync_objects import OBJECTS
+    from intacct_sync.pull.extract import IntacctExtractOperator
+    from intacct_sync.sync_objects import OBJECTS
 
     obj = OBJECTS[name]
     return IntacctExtractOperator(
@@ -106,10 +105,9 @@ def extract(name: str, run_id: str) -> dict:
 
 
 def pull(dsn: str, name: str, run_id: str) -> tuple[dict, dict]:
-    from intacct_sync.hooks.intacct import IntacctHook
-
-    from include.pull import map_and_load
-    from include.sync_objects import OBJECTS
+    from intacct_sync.intacct.hook import IntacctHook
+    from intacct_sync.pull.map_and_load import map_and_load
+    from intacct_sync.sync_objects import OBJECTS
 
     extracted = extract(name, run_id)
     with closing(psycopg2.connect(dsn)) as connection:
@@ -121,10 +119,9 @@ def pull(dsn: str, name: str, run_id: str) -> tuple[dict, dict]:
 
 def naive(dsn: str) -> int:
     """Fetch headers and lines with the same hook, insert one row at a time."""
-    from intacct_sync.hooks.intacct import IntacctHook
-    from intacct_sync.xml_request import in_
-
-    from include.sync_objects import OBJECTS
+    from intacct_sync.intacct.hook import IntacctHook
+    from intacct_sync.intacct.xml_request import in_
+    from intacct_sync.sync_objects import OBJECTS
 
     obj = OBJECTS["invoices"]
     hook = IntacctHook("intacct_default")

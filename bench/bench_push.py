@@ -28,13 +28,13 @@ from results import record  # noqa: E402
 
 sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 import psycopg2  # noqa: E402
+from intacct_sync.push.posting import enable, push_object  # noqa: E402
+from intacct_sync.sync_config import parse  # noqa: E402
 
 from include.localenv import sandbox_api  # noqa: E402
 from include.localenv.airflow_env import LOCAL  # noqa: E402
 from include.localenv.local_records import Line, LocalRecords  # noqa: E402
 from include.localenv.postgres import PostgresServer  # noqa: E402
-from include.push import enable, push_object  # noqa: E402
-from include.sync_config import parse  # noqa: E402
 
 CUSTOMERS = 50
 DAG_ID = "intacct_invoices"
@@ -42,7 +42,7 @@ DAG_ID = "intacct_invoices"
 
 # ---------------------------------------------------------------------------- 1. throughput
 def variant(pg: PostgresServer, label: str, invoices: int, per_request: int, tag: str) -> dict:
-    from intacct_sync.hooks.intacct import IntacctHook, reset_sessions
+    from intacct_sync.intacct.hook import IntacctHook, reset_sessions
 
     with database(pg) as dsn, closing(psycopg2.connect(dsn)) as connection:
         enable(connection)  # the push is on before the records are entered (cut-over)
@@ -98,7 +98,7 @@ def _wait_for(check, what: str, timeout: float, airflow=None) -> float:
 
 
 def latency(pg: PostgresServer, samples: int, latency_ms: int) -> None:
-    from intacct_sync.hooks.intacct import IntacctHook
+    from intacct_sync.intacct.hook import IntacctHook
 
     from include.localenv.airflow_services import AirflowServices
 

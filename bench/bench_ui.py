@@ -31,10 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import psycopg2  # noqa: E402
 from bench_pull import LOCAL, PostgresServer, airflow_metadata, database  # noqa: E402
+from intacct_sync.sync_objects import OBJECTS  # noqa: E402
 from psycopg2.extras import Json  # noqa: E402
 from results import record  # noqa: E402
-
-from include.sync_objects import OBJECTS  # noqa: E402
 
 HOURS = 72
 CALLS = {

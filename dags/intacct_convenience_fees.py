@@ -1,5 +1,5 @@
-"""Airflow DAG: Postgres → Intacct, push of convenience fees (include/dag_factory.py)."""
+"""Airflow DAG: Postgres → Intacct, push of convenience fees (intacct_sync/dag_factory.py)."""
 
-from include.dag_factory import sync_dag
+from intacct_sync.dag_factory import sync_dag
 
 dag = sync_dag("convenience_fees")

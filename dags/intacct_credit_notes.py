@@ -1,5 +1,5 @@
-"""Airflow DAG: Intacct ⇄ Postgres, pull and push of credit notes (include/dag_factory.py)."""
+"""Airflow DAG: Intacct ⇄ Postgres, pull and push of credit notes (intacct_sync/dag_factory.py)."""
 
-from include.dag_factory import sync_dag
+from intacct_sync.dag_factory import sync_dag
 
 dag = sync_dag("credit_notes")

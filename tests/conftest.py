@@ -14,9 +14,8 @@ from urllib.parse import urlsplit
 
 import psycopg2
 import pytest
-from intacct_sync.hooks import intacct as hook_module
-
-from include import schema
+from intacct_sync.db import schema
+from intacct_sync.intacct import hook as hook_module
 
 # The seeded sandbox company stands for a small company's whole history: tests sync it from
 # the beginning (no cut-over) unless they test the cut-over itself (tests/dags/test_cut_over.py).

@@ -6,8 +6,12 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 import pytest
-
-from include.history import HistoryRangeError, history_range, month_chunks, split_into_runs
+from intacct_sync.history.ranges import (
+    HistoryRangeError,
+    history_range,
+    month_chunks,
+    split_into_runs,
+)
 
 TODAY = date(2026, 11, 21)
 
@@ -78,15 +82,15 @@ def test_a_run_is_cut_into_calendar_months():
 
 
 def _request(obj_name: str, conf: dict):
-    from include.history import history_request
-    from include.sync_objects import OBJECTS
+    from intacct_sync.history.ranges import history_request
+    from intacct_sync.sync_objects import OBJECTS
 
     obj = OBJECTS[obj_name]
     return history_request(obj.dag_id, obj.history_options, conf, {}, TODAY)
 
 
 def test_options_are_checked_against_the_object():
-    from include.history import HistoryRequest
+    from intacct_sync.history.ranges import HistoryRequest
 
     request = _request("invoices", {"history_from": "2025-01-01", "history_to": "2025-03-31"})
     assert request == HistoryRequest(
@@ -105,9 +109,9 @@ def test_options_are_checked_against_the_object():
 
 
 def test_a_run_plans_one_chunk_per_month_and_object():
-    from include.history import HistoryRequest
-    from include.history_chunks import chunk_filter, plan_chunks
-    from include.sync_objects import OBJECTS
+    from intacct_sync.history.chunks import chunk_filter, plan_chunks
+    from intacct_sync.history.ranges import HistoryRequest
+    from intacct_sync.sync_objects import OBJECTS
 
     invoices = OBJECTS["invoices"]
     chunks = plan_chunks(

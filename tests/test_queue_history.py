@@ -9,8 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-
-from include.queue_history import main, plan_runs
+from intacct_sync.history.queue import main, plan_runs
 
 TODAY = date(2026, 11, 21)
 NOWHERE = ["--api", "http://127.0.0.1:1", "--password", "unused"]

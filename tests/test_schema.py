@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import psycopg2
 import pytest
-
-from include import schema
+from intacct_sync.db import schema
 
 TRANSACTION_TABLES = ("invoices", "credit_notes", "payments", "convenience_fees")
 

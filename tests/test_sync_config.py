@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from intacct_sync.sync_config import SyncConfig, SyncConfigError, parse
 
 from include.localenv.settings import SETTINGS_FILE
-from include.sync_config import SyncConfig, SyncConfigError, parse
 
 
 def test_the_shipped_configuration_is_valid_and_missing_means_defaults():

@@ -1,12 +1,11 @@
-"""Which WHENMODIFIED window each kind of run reads (include/sync_state.py)."""
+"""Which WHENMODIFIED window each kind of run reads (intacct_sync/db/sync_state.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
-from include.sync_state import pull_window
+from intacct_sync.db.sync_state import pull_window
 
 H = timedelta(hours=1)
 T = datetime(2026, 11, 21, 10, tzinfo=UTC)
@@ -74,8 +73,8 @@ def test_pull_window_with_a_cut_over(run_type, interval, last_end, sync_start, e
 
 
 def test_the_cut_over_is_recorded_once_and_configuration_wins(clean_ar):
-    from include.sync_config import BEGINNING
-    from include.sync_state import cut_over
+    from intacct_sync.db.sync_state import cut_over
+    from intacct_sync.sync_config import BEGINNING
 
     first = cut_over(clean_ar, "payments", "pull")
     assert cut_over(clean_ar, "payments", "pull") == first  # kept, not "now" again
@@ -93,7 +92,7 @@ def _cursor(connection) -> datetime | None:
 
 
 def test_the_cursor_moves_only_forward_and_only_from_connected_windows(clean_ar):
-    from include.sync_state import record_success
+    from intacct_sync.db.sync_state import record_success
 
     def success(start, end):
         record_success(clean_ar, "invoices", start, end, "run", {})

@@ -31,9 +31,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from intacct_sync.history.queue import Airflow, AirflowError
+
 from include.localenv import settings
 from include.localenv.airflow_env import PROJECT_ROOT
-from include.queue_history import Airflow, AirflowError
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 FINISHED = frozenset({"success", "failed"})

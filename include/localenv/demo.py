@@ -20,13 +20,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import psycopg2
+from intacct_sync.sync_config import PULL_OBJECTS, PUSH_OBJECTS, VARIABLE
+from intacct_sync.sync_objects import OBJECTS, push_order
 
 from include.localenv import demo_push, sandbox_api
 from include.localenv.airflow_env import PROJECT_ROOT
 from include.localenv.postgres import PostgresServer, SetupError
 from include.localenv.settings import load as load_settings
-from include.sync_config import PULL_OBJECTS, PUSH_OBJECTS, VARIABLE
-from include.sync_objects import OBJECTS, push_order
 
 SANDBOX_PORT = 18931
 

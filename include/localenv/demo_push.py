@@ -10,8 +10,8 @@ from __future__ import annotations
 import urllib.error
 
 import psycopg2.extras
+from intacct_sync.push import posting as push
 
-from include import push
 from include.localenv import sandbox_api
 from include.localenv.local_records import Application, Line, LocalRecords
 

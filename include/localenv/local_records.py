@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from include.sync_objects import OBJECTS
+from intacct_sync.sync_objects import OBJECTS
 
 
 @dataclass

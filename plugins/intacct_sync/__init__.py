@@ -1,1 +1,1 @@
-"""Sage Intacct sync: hook, errors and XML handling (see intacct_sync.hooks.intacct)."""
+"""Sage Intacct sync: hook, errors and XML handling (see intacct_sync.intacct.hook)."""

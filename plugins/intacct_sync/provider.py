@@ -42,10 +42,10 @@ def get_provider_info() -> dict[str, Any]:
         }],
         "hooks": [{
             "integration-name": "Sage Intacct",
-            "python-modules": ["intacct_sync.hooks.intacct"],
+            "python-modules": ["intacct_sync.intacct.hook"],
         }],
         "connection-types": [{
-            "hook-class-name": "intacct_sync.hooks.intacct.IntacctHook",
+            "hook-class-name": "intacct_sync.intacct.hook.IntacctHook",
             "connection-type": "intacct",
             "hook-name": "Sage Intacct",
             "ui-field-behaviour": {

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
-from intacct_sync.errors import IntacctConnectionConfigError
-from intacct_sync.hooks.intacct import IntacctHook
+from intacct_sync.intacct.errors import IntacctConnectionConfigError
+from intacct_sync.intacct.hook import IntacctHook
 
 from tests.bad_input.conftest import (
     assert_refused_in_plan,

@@ -17,16 +17,16 @@ import logging
 from dataclasses import dataclass
 
 import pytest
-from intacct_sync import errors as E
-from intacct_sync.hooks import intacct as hook_module
-from intacct_sync.operators.extract import land_query
+from intacct_sync.intacct import errors as E
+from intacct_sync.intacct import hook as hook_module
+from intacct_sync.pull.extract import land_query
+from intacct_sync.pull.landing import landed_count
+from intacct_sync.pull.map_and_load import map_and_load
+from intacct_sync.push.posting import enable, push_object
+from intacct_sync.sync_config import SyncConfig
+from intacct_sync.sync_objects import OBJECTS
 
-from include.landing import landed_count
 from include.localenv.local_records import Line, LocalRecords
-from include.pull import map_and_load
-from include.push import enable, push_object
-from include.sync_config import SyncConfig
-from include.sync_objects import OBJECTS
 from tests.bad_input.conftest import database_state
 from tests.hook import xmlbuild as X
 from tests.hook.conftest import Scripted

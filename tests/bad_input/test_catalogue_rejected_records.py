@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from intacct_sync.db.reconciliation import list_errors
 
 from include.localenv.local_records import Application, Line, LocalRecords
-from include.reconciliation import list_errors
 from tests.ground_truth import sandbox_get
 
 pytestmark = pytest.mark.bad_input

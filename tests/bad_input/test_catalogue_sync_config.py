@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from intacct_sync.db.reconciliation import list_errors
 
 from include.localenv.local_records import Line
-from include.reconciliation import list_errors
 from tests.bad_input.conftest import (
     assert_refused_in_plan,
     database_state,

@@ -154,7 +154,7 @@ def test_make_history_refuses_with_exit_2_and_queues_nothing(argv: list[str], me
     on stderr, no run printed (a dry run that would queue prints them on stdout)."""
     today = datetime.now().date()
     done = subprocess.run(
-        [sys.executable, "-m", "include.queue_history", *argv, "--dry-run"],
+        [sys.executable, "-m", "intacct_sync.history.queue", *argv, "--dry-run"],
         cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert (done.returncode, done.stdout) == (2, "")

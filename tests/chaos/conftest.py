@@ -141,7 +141,7 @@ def assert_mirrors(server, connection, names=PULLED) -> dict[str, int]:
 def quick_retries(monkeypatch):
     """The hook's backoff in tenths of seconds instead of seconds (its retries, their count
     and what is retried stay as they are): the suite must stay within a few minutes."""
-    from intacct_sync.hooks.intacct import IntacctHook
+    from intacct_sync.intacct.hook import IntacctHook
 
     original = IntacctHook.__init__
 

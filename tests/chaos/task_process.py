@@ -14,12 +14,11 @@ MAP_BATCH = 10  # small staged batches, so a load is many transactions a kill ca
 
 
 def main(step: str, name: str, run_id: str) -> None:
-    from intacct_sync.hooks.intacct import IntacctHook
-    from intacct_sync.operators.extract import IntacctExtractOperator
-
-    from include.ar_database import connect
-    from include.pull import load_staged, map_landed
-    from include.sync_objects import OBJECTS
+    from intacct_sync.db.ar_database import connect
+    from intacct_sync.intacct.hook import IntacctHook
+    from intacct_sync.pull.extract import IntacctExtractOperator
+    from intacct_sync.pull.map_and_load import load_staged, map_landed
+    from intacct_sync.sync_objects import OBJECTS
 
     obj = OBJECTS[name]
     if step == "extract":

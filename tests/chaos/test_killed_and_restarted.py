@@ -17,8 +17,8 @@ from pathlib import Path
 
 import psycopg2
 import pytest
+from intacct_sync.db import schema
 
-from include import schema
 from include.localenv.postgres import PostgresServer
 from tests.chaos.conftest import assert_mirrors, run_until_success, truth_rows
 

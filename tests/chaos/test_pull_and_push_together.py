@@ -16,15 +16,15 @@ from zoneinfo import ZoneInfo
 
 import psycopg2
 import pytest
-from intacct_sync.errors import IntacctError
-from intacct_sync.hooks.intacct import IntacctHook
-from intacct_sync.operators.extract import IntacctExtractOperator
+from intacct_sync.intacct.errors import IntacctError
+from intacct_sync.intacct.hook import IntacctHook
+from intacct_sync.pull.extract import IntacctExtractOperator
+from intacct_sync.pull.map_and_load import map_and_load
+from intacct_sync.push.posting import push_object
+from intacct_sync.sync_config import parse
+from intacct_sync.sync_objects import OBJECTS, push_order
 
 from include.localenv.local_records import Application, Line, LocalRecords
-from include.pull import map_and_load
-from include.push import push_object
-from include.sync_config import parse
-from include.sync_objects import OBJECTS, push_order
 from tests.chaos.conftest import PULLED, assert_mirrors, faults_off, faults_on
 from tests.ground_truth import all_records, sandbox_get
 

@@ -6,13 +6,13 @@ Intacct exactly once and linked to its row."""
 from __future__ import annotations
 
 import pytest
-from intacct_sync.errors import IntacctError
-from intacct_sync.hooks.intacct import IntacctHook
+from intacct_sync.intacct.errors import IntacctError
+from intacct_sync.intacct.hook import IntacctHook
+from intacct_sync.push.posting import enable, push_object
+from intacct_sync.sync_config import parse
+from intacct_sync.sync_objects import push_order
 
 from include.localenv.local_records import Application, Line, LocalRecords
-from include.push import enable, push_object
-from include.sync_config import parse
-from include.sync_objects import push_order
 from tests.chaos.conftest import faults_off, faults_on
 from tests.ground_truth import all_records, sandbox_get
 

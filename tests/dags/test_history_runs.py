@@ -358,7 +358,7 @@ def test_history_documents_carry_their_ar_balance_not_the_stale_order_entry_one(
 ):
     """A payment made in Intacct changes the A/R invoice, not the Order Entry document: an
     initial data sync of invoices (without payments) still loads today's paid and due."""
-    from intacct_sync.hooks.intacct import IntacctHook
+    from intacct_sync.intacct.hook import IntacctHook
 
     server = intacct_connection
     _sync_all_customers(clean_ar)

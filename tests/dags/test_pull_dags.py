@@ -6,8 +6,8 @@ import time
 from decimal import Decimal
 
 import pytest
+from intacct_sync.sync_objects import OBJECTS
 
-from include.sync_objects import OBJECTS
 from tests.conftest import sync_config_json
 from tests.ground_truth import all_records, sandbox_get
 
@@ -67,7 +67,7 @@ def _last_asset_extra(uri: str) -> dict:
 
 
 def test_changes_between_runs_are_reflected_with_nothing_missed(intacct_connection, clean_ar):
-    from intacct_sync.hooks.intacct import IntacctHook, WriteFunction
+    from intacct_sync.intacct.hook import IntacctHook, WriteFunction
 
     from include.localenv.demo import actual_totals, expected_totals
     from tests.ground_truth import sandbox_post
@@ -176,7 +176,7 @@ def test_a_poisoned_record_goes_to_reconciliation_errors_and_the_rest_load(
 ):
     from datetime import date
 
-    from intacct_sync.hooks.intacct import IntacctHook
+    from intacct_sync.intacct.hook import IntacctHook
 
     poisoned = IntacctHook("intacct_default").create_arpayment(
         "poison-1",
@@ -238,7 +238,7 @@ def test_late_committed_payments_arrive_with_the_next_run(intacct_connection, cl
 def test_without_audithistory_permission_deletes_come_from_the_key_set(
     intacct_connection, clean_ar
 ):
-    from intacct_sync.hooks.intacct import IntacctHook, WriteFunction
+    from intacct_sync.intacct.hook import IntacctHook, WriteFunction
 
     from tests.ground_truth import sandbox_post
 
@@ -275,7 +275,7 @@ def test_without_audithistory_permission_deletes_come_from_the_key_set(
 
 
 def test_a_key_set_missing_many_rows_deletes_nothing(intacct_connection, clean_ar):
-    from intacct_sync.hooks.intacct import IntacctHook, WriteFunction
+    from intacct_sync.intacct.hook import IntacctHook, WriteFunction
 
     from tests.ground_truth import sandbox_post
 

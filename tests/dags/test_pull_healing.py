@@ -130,7 +130,7 @@ def test_a_stale_row_is_read_again_by_the_comparison(intacct_connection, clean_a
 def test_a_customer_deleted_and_recreated_with_the_same_id_loads_and_documents_relink(
     intacct_connection, clean_ar, monkeypatch
 ):
-    from intacct_sync.hooks.intacct import IntacctHook, WriteFunction
+    from intacct_sync.intacct.hook import IntacctHook, WriteFunction
 
     monkeypatch.setenv("AIRFLOW_VAR_INTACCT_SYNC_CONFIG", PULL_ONLY)
     server = intacct_connection
@@ -199,7 +199,7 @@ def test_a_customer_deleted_and_recreated_with_the_same_id_loads_and_documents_r
 
 
 def test_a_retried_pull_error_is_read_again_and_resolved(intacct_connection, clean_ar, monkeypatch):
-    from include.reconciliation import retry
+    from intacct_sync.db.reconciliation import retry
 
     monkeypatch.setenv("AIRFLOW_VAR_INTACCT_SYNC_CONFIG", PULL_ONLY)
     server = intacct_connection

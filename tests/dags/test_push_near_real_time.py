@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 import pytest
-from intacct_sync.hooks.intacct import IntacctHook
+from intacct_sync.intacct.hook import IntacctHook
+from intacct_sync.push.posting import enable, push_object
+from intacct_sync.sync_config import parse
 
 from include.localenv.airflow_services import AirflowServiceError, AirflowServices
 from include.localenv.local_records import Line, LocalRecords
-from include.push import enable, push_object
-from include.sync_config import parse
 from tests.ground_truth import sandbox_get
 
 DAG_ID = "intacct_invoices"

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 import pytest
 import requests
-from intacct_sync.hooks import intacct as hook_module
-from intacct_sync.hooks.intacct import IntacctHook
+from intacct_sync.intacct import hook as hook_module
+from intacct_sync.intacct.hook import IntacctHook
 from requests.adapters import BaseAdapter
 
 from tests.fixtures import INTACCT_FIXTURES as FIXTURES

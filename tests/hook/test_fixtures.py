@@ -10,9 +10,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from intacct_sync import errors as E
-from intacct_sync import xml_request as rq
-from intacct_sync.xml_response import parse_intacct_datetime, parse_response, parse_xml
+from intacct_sync.intacct import errors as E
+from intacct_sync.intacct import xml_request as rq
+from intacct_sync.intacct.xml_response import parse_intacct_datetime, parse_response, parse_xml
 from lxml import etree
 
 from .conftest import FIXTURES, fixture_bytes
@@ -314,7 +314,7 @@ def test_27_sodocument_entries_and_subtotals():
 
 # -- writes ----------------------------------------------------------------------------------
 def test_28_generic_create_success_key(make_connection):
-    from intacct_sync.hooks.intacct import IntacctHook, WriteFunction
+    from intacct_sync.intacct.hook import IntacctHook, WriteFunction
 
     hook = IntacctHook(make_connection())
     result = _result("28-create-generic-success.xml")

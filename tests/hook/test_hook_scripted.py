@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from intacct_sync import errors as E
-from intacct_sync.hooks.intacct import CompanyLimiter, IntacctHook, IntacctSession, WriteFunction
+from intacct_sync.intacct import errors as E
+from intacct_sync.intacct.hook import CompanyLimiter, IntacctHook, IntacctSession, WriteFunction
 from intacct_sync.provider import get_provider_info
 from lxml import etree
 
@@ -701,7 +701,7 @@ def test_installed_distribution_registers_the_connection_type():
     from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
 
     hook_info = ProvidersManagerTaskRuntime().hooks["intacct"]
-    assert hook_info.hook_class_name == "intacct_sync.hooks.intacct.IntacctHook"
+    assert hook_info.hook_class_name == "intacct_sync.intacct.hook.IntacctHook"
     assert hook_info.hook_name == "Sage Intacct"
     widgets = pm.connection_form_widgets
     assert widgets["extra__intacct__user_password"].is_sensitive

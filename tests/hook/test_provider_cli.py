@@ -22,7 +22,7 @@ def _providers(what: str) -> list[dict]:
 def test_airflow_lists_the_sage_intacct_hook():
     [hook] = [h for h in _providers("hooks") if h["connection_type"] == "intacct"]
     assert hook["hook_name"] == "Sage Intacct"
-    assert hook["class"] == "intacct_sync.hooks.intacct.IntacctHook"
+    assert hook["class"] == "intacct_sync.intacct.hook.IntacctHook"
     assert hook["package_name"] == "intacct-sync"
 
 
@@ -30,7 +30,7 @@ def test_airflow_shows_every_intacct_connection_field():
     fields = {
         w["connection_parameter_name"].removeprefix("extra__intacct__")
         for w in _providers("widgets")
-        if w["class"] == "intacct_sync.hooks.intacct.IntacctHook"
+        if w["class"] == "intacct_sync.intacct.hook.IntacctHook"
     }
     assert fields == {
         "company_id", "user_id", "user_password", "entity_id", "company_timezone",

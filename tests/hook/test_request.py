@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from intacct_sync import xml_request as rq
+from intacct_sync.intacct import xml_request as rq
 from lxml import etree
 
 LA = ZoneInfo("America/Los_Angeles")

@@ -19,9 +19,9 @@ from datetime import date
 from typing import Any
 
 import pytest
-from intacct_sync import errors as E
-from intacct_sync.hooks import sessions as hook_sessions
-from intacct_sync.hooks.intacct import LIMITER, IntacctHook, WriteFunction
+from intacct_sync.intacct import errors as E
+from intacct_sync.intacct import sessions as hook_sessions
+from intacct_sync.intacct.hook import LIMITER, IntacctHook, WriteFunction
 
 from include.intacct_sandbox import SandboxServer
 
@@ -186,7 +186,7 @@ def test_window_is_converted_to_company_time_zone(sandbox):
 
 @pytest.mark.security
 def test_hostile_filter_value_matches_literally(sandbox):
-    from intacct_sync import xml_request as rq
+    from intacct_sync.intacct import xml_request as rq
 
     box = sandbox("small")
     hook = box.hook()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from intacct_sync.hooks.intacct import IntacctHook
+from intacct_sync.intacct.hook import IntacctHook
 
 from tests.ground_truth import sandbox_get
 from tests.operators.test_pull_pipeline import _pull as _pull_objects

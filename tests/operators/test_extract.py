@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from intacct_sync.operators.extract import IntacctExtractOperator
+from intacct_sync.pull.extract import IntacctExtractOperator
 
 from tests.ground_truth import sandbox_get
 
@@ -117,8 +117,8 @@ def test_a_lost_readmore_answer_fails_the_extract_with_intacct_words_and_lands_n
     import json
     import os
 
-    from intacct_sync.errors import IntacctResponseError
-    from intacct_sync.hooks import intacct as hook_module
+    from intacct_sync.intacct import hook as hook_module
+    from intacct_sync.intacct.errors import IntacctResponseError
 
     connection = json.loads(os.environ["AIRFLOW_CONN_INTACCT_DEFAULT"])
     connection["extra"]["page_size"] = 100

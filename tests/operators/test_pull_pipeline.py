@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from intacct_sync.operators.extract import IntacctExtractOperator
+from intacct_sync.pull.extract import IntacctExtractOperator
+from intacct_sync.pull.map_and_load import map_and_load
+from intacct_sync.sync_objects import OBJECTS
 
-from include.pull import map_and_load
-from include.sync_objects import OBJECTS
 from tests.ground_truth import all_records, sandbox_get
 
 ORDER = ("customers", "invoices", "credit_notes", "payments")
@@ -138,7 +138,7 @@ def test_a_deleted_row_comes_back_only_from_a_read_that_started_after_the_deleti
     """A deletion does not change WHENMODIFIED: a late load of data read before the deletion
     (a retried history chunk, a slow hourly run) must not undo it. A read that started
     after it and still sees the record has seen it exist: the row comes back."""
-    from include.deletes import soft_delete
+    from intacct_sync.pull.deletes import soft_delete
 
     customers = OBJECTS["customers"]
     _pull("undelete-1", clean_ar, ("customers",))
@@ -164,7 +164,7 @@ def test_a_deleted_row_comes_back_only_from_a_read_that_started_after_the_deleti
 def test_the_key_set_spares_rows_loaded_while_it_was_listed(intacct_connection, clean_ar):
     from datetime import UTC, datetime, timedelta
 
-    from include.deletes import soft_delete
+    from intacct_sync.pull.deletes import soft_delete
 
     _pull("keyset-1", clean_ar, ("customers",))
     every = [r[0] for r in _query(clean_ar, "SELECT intacct_recordno::text FROM ar.customers")]

@@ -6,7 +6,7 @@ from collections import defaultdict
 from types import SimpleNamespace
 
 from airflow.sdk import Asset
-from intacct_sync.operators.push import IntacctPushOperator
+from intacct_sync.push.operator import IntacctPushOperator
 
 from include.localenv.local_records import LocalRecords
 from tests.ground_truth import sandbox_get

@@ -3,7 +3,7 @@ edits in both repeated hours, hourly runs and a "sync now" inside the hour, and 
 overlapping runs with edits in the same second, loaded in either order.
 
 Each run is what the DAG's tasks do, through their public code: the window of
-include/sync_state.py, the extract operator over HTTP, map and load into PostgreSQL, and the
+intacct_sync/db/sync_state.py, the extract operator over HTTP, map and load into PostgreSQL, and the
 recorded success. The sandbox clock is set to the night in question (its WHENMODIFIED is
 company-local, America/Los_Angeles); every test ends with PostgreSQL equal to the sandbox.
 """
@@ -14,11 +14,11 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from intacct_sync.operators.extract import IntacctExtractOperator
+from intacct_sync.db.sync_state import last_window_end, pull_window, record_success
+from intacct_sync.pull.extract import IntacctExtractOperator
+from intacct_sync.pull.map_and_load import map_and_load
+from intacct_sync.sync_objects import OBJECTS
 
-from include.pull import map_and_load
-from include.sync_objects import OBJECTS
-from include.sync_state import last_window_end, pull_window, record_success
 from tests.ground_truth import all_records, sandbox_post
 
 LA = ZoneInfo("America/Los_Angeles")

@@ -4,11 +4,11 @@ against the sandbox's own write log and records."""
 from __future__ import annotations
 
 import pytest
-from intacct_sync.hooks.intacct import IntacctHook
+from intacct_sync.intacct.hook import IntacctHook
+from intacct_sync.push.posting import PushCounts, enable, push_object
+from intacct_sync.sync_config import parse
 
 from include.localenv.local_records import LocalRecords
-from include.push import PushCounts, enable, push_object
-from include.sync_config import parse
 from tests.ground_truth import sandbox_get
 
 

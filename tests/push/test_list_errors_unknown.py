@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from include.push_links import UNKNOWN
-from include.reconciliation import list_errors, main
+from intacct_sync.db.reconciliation import list_errors, main
+from intacct_sync.push.links import UNKNOWN
 
 
 def test_default_states_show_outcome_unknown(clean_ar, ar_database_dsn, capsys):

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
-from intacct_sync.triggers.postgres_notify import PostgresNotifyTrigger
+from intacct_sync.push.postgres_notify import PostgresNotifyTrigger
+from intacct_sync.sync_objects import NOTIFY_CHANNEL
 
 from include.localenv.local_records import Line
-from include.sync_objects import NOTIFY_CHANNEL
 
 
 def _events(trigger: PostgresNotifyTrigger, act, wait: float) -> list[dict]:
@@ -61,5 +61,5 @@ def test_other_objects_do_not_wake_it_and_it_serializes_for_the_triggerer(record
     events = _events(trigger, lambda: records.customer("Another Co"), wait=1.0)
     assert events == []
     classpath, kwargs = trigger.serialize()
-    assert classpath == "intacct_sync.triggers.postgres_notify.PostgresNotifyTrigger"
+    assert classpath == "intacct_sync.push.postgres_notify.PostgresNotifyTrigger"
     assert PostgresNotifyTrigger(**kwargs).serialize() == (classpath, kwargs)

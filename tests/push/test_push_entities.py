@@ -8,7 +8,7 @@ import json
 import os
 
 import pytest
-from intacct_sync.hooks import intacct as hook_module
+from intacct_sync.intacct import hook as hook_module
 
 from include.localenv.local_records import Application, Line
 from tests.push.test_push_rules import _one, _record

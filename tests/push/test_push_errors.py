@@ -3,8 +3,9 @@ hint; a person fixes and retries them (or ignores them) through `make errors`.""
 
 from __future__ import annotations
 
+from intacct_sync.db.reconciliation import list_errors, main
+
 from include.localenv.local_records import Application, Line
-from include.reconciliation import list_errors, main
 from tests.ground_truth import sandbox_get, sandbox_post
 
 

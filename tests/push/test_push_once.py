@@ -13,18 +13,18 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import psycopg2
 import pytest
-from intacct_sync.errors import IntacctError
-from intacct_sync.hooks.intacct import IntacctHook
-from intacct_sync.operators.extract import land_query
+from intacct_sync.intacct.errors import IntacctError
+from intacct_sync.intacct.hook import IntacctHook
+from intacct_sync.mapping import payments as payment_mapping
+from intacct_sync.pull.extract import land_query
+from intacct_sync.pull.loading import _copy_frame, load
+from intacct_sync.pull.map_and_load import map_and_load
+from intacct_sync.push import links as push_links
+from intacct_sync.push.posting import push_object
+from intacct_sync.sync_config import parse
+from intacct_sync.sync_objects import OBJECTS
 
-from include import push_links
-from include.loading import _copy_frame, load
 from include.localenv.local_records import Application, Line
-from include.mapping import payments as payment_mapping
-from include.pull import map_and_load
-from include.push import push_object
-from include.sync_config import parse
-from include.sync_objects import OBJECTS
 from tests.ground_truth import all_records, sandbox_post
 
 PAYMENTS = OBJECTS["payments"]
@@ -105,7 +105,7 @@ def test_lost_answer_then_pull_then_replay_leaves_one_payment_linked(
         ("unknown", "ONCE-P1")]  # fmt: skip
 
     # The hourly pull meets it: the loader links it to the local row (its hook, called the
-    # way include/loading.py calls it on `incoming`), so its upsert inserts nothing.
+    # way intacct_sync/pull/loading.py calls it on `incoming`), so its upsert inserts nothing.
     mapped = _pulled(hook, "ONCE-P1")
     ids = mapped.rows["intacct_recordno"].astype(str).tolist()
     with clean_ar, clean_ar.cursor() as cursor:
@@ -137,7 +137,7 @@ def test_lost_answer_then_pull_then_replay_leaves_one_payment_linked(
 def test_pull_between_lost_answer_and_replay_inserts_no_second_payment(
     records, push, hook, clean_ar, intacct_connection
 ):
-    """The same through the pull's own map and load: flips once include/loading.py calls
+    """The same through the pull's own map and load: flips once intacct_sync/pull/loading.py calls
     push_links.link_pulled(cursor, obj.name, ids) before its upsert."""
     server = intacct_connection
     payment = _ready_payment(records, push, "ONCE-P2")

@@ -12,13 +12,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from intacct_sync.errors import IntacctResponseError
-from intacct_sync.hooks.intacct import IntacctHook, WriteFunction
-from intacct_sync.xml_response import parse_response
+from intacct_sync.intacct.errors import IntacctResponseError
+from intacct_sync.intacct.hook import IntacctHook, WriteFunction
+from intacct_sync.intacct.xml_response import parse_response
+from intacct_sync.push.posting import enable, push_object
+from intacct_sync.sync_config import parse
 
 from include.localenv.local_records import Line, LocalRecords
-from include.push import enable, push_object
-from include.sync_config import parse
 from tests.dags.test_pull_dags import _dag
 from tests.ground_truth import all_records, sandbox_get
 from tests.hook import xmlbuild as X

@@ -15,14 +15,14 @@ import traceback
 from pathlib import Path
 
 import pytest
-from intacct_sync.errors import (
+from intacct_sync.intacct import hook as hook_module
+from intacct_sync.intacct.errors import (
     IntacctError,
     IntacctSenderCredentialsError,
     IntacctSessionExpiredError,
     IntacctUserCredentialsError,
 )
-from intacct_sync.hooks import intacct as hook_module
-from intacct_sync.hooks.intacct import IntacctHook, WriteFunction
+from intacct_sync.intacct.hook import IntacctHook, WriteFunction
 
 from include.localenv.local_records import LocalRecords
 from tests.dags.test_pull_dags import _dag

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from intacct_sync.errors import IntacctCertificateError
-from intacct_sync.hooks.intacct import IntacctHook
+from intacct_sync.intacct.errors import IntacctCertificateError
+from intacct_sync.intacct.hook import IntacctHook
 
 from tests.hook import xmlbuild as X
 from tests.hook.conftest import FAST_RETRIES

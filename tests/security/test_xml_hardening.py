@@ -11,9 +11,9 @@ import urllib.request
 from collections.abc import Callable
 
 import pytest
-from intacct_sync.errors import IntacctControlError, IntacctResponseError
-from intacct_sync.hooks.intacct import IntacctHook
-from intacct_sync.xml_response import parse_response
+from intacct_sync.intacct.errors import IntacctControlError, IntacctResponseError
+from intacct_sync.intacct.hook import IntacctHook
+from intacct_sync.intacct.xml_response import parse_response
 
 from tests.ground_truth import all_records, sandbox_get
 from tests.hook import xmlbuild as X
@@ -188,7 +188,7 @@ def test_sandbox_refuses_a_request_with_a_doctype_and_writes_nothing(
 
 # -- large text nodes and characters XML forbids (issue 15) -------------------------------------
 def test_a_text_node_over_libxml2s_10_mb_limit_is_parsed_within_the_bound():
-    from intacct_sync.xml_response import MAX_HUGE_RESPONSE_BYTES
+    from intacct_sync.intacct.xml_response import MAX_HUGE_RESPONSE_BYTES
 
     name = "n" * (11 * 1024 * 1024)
     [result] = parse_response(X.page([{"RECORDNO": "1", "NAME": name}])).results
@@ -202,7 +202,7 @@ def test_a_text_node_over_libxml2s_10_mb_limit_is_parsed_within_the_bound():
 
 @pytest.mark.parametrize("bad", ["\x0b", "\ufffe"], ids=["vertical-tab", "U+FFFE"])
 def test_a_forbidden_character_in_a_complete_response_is_not_retried(bad):
-    from intacct_sync.errors import IntacctUnreadableResponseError
+    from intacct_sync.intacct.errors import IntacctUnreadableResponseError
 
     body = X.page([{"RECORDNO": "1", "NAME": f"a{bad}b"}])
     with pytest.raises(IntacctUnreadableResponseError) as info:

@@ -9,11 +9,11 @@ from contextlib import suppress
 from urllib.parse import quote
 
 import pytest
+from intacct_sync.push.posting import push_object
+from intacct_sync.sync_config import parse
 
 from include.localenv.airflow_services import AirflowServiceError, AirflowServices
 from include.localenv.local_records import LocalRecords
-from include.push import push_object
-from include.sync_config import parse
 
 PAGE = "/intacct-sync"
 
@@ -62,6 +62,6 @@ def failing_customer(clean_ar, intacct_connection) -> int:
 
 
 def _hook():
-    from intacct_sync.hooks.intacct import IntacctHook
+    from intacct_sync.intacct.hook import IntacctHook
 
     return IntacctHook(retry_initial_wait=0.01)

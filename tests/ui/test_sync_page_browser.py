@@ -15,10 +15,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from intacct_sync.push.posting import push_object
+from intacct_sync.sync_config import parse
 
 from include.localenv.local_records import LocalRecords
-from include.push import push_object
-from include.sync_config import parse
 from tests.dags.test_pull_dags import _dag
 from tests.ui.conftest import _hook, call
 

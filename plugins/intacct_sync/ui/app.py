@@ -5,7 +5,7 @@ Every route needs an authenticated Airflow user (the UI's `_token` cookie or a B
 none → 401). Requests that change something are POSTs with a JSON body, a custom header
 (`X-Intacct-Sync: 1`, which a cross-site form cannot send) and, when the browser says where
 it comes from, the same origin; triggering a DAG also needs the user's permission to run it.
-Figures come from include/monitoring.py, the same functions the tests read.
+Figures come from intacct_sync/monitoring/status.py, the same functions the tests read.
 """
 
 from __future__ import annotations
@@ -39,13 +39,13 @@ class ErrorIds(BaseModel):
 
 
 def _connect():
-    from include.ar_database import connect
+    from intacct_sync.db.ar_database import connect
 
     return closing(connect(POSTGRES_CONN_ID))
 
 
 def _object(name: str):
-    from include.sync_objects import OBJECTS
+    from intacct_sync.sync_objects import OBJECTS
 
     if name not in OBJECTS:
         raise HTTPException(404, f"unknown object {name!r}; known: {', '.join(OBJECTS)}")
@@ -107,7 +107,7 @@ def _latest_runs(dag_ids: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def status_payload() -> dict[str, Any]:
-    from include import monitoring
+    from intacct_sync.monitoring import status as monitoring
 
     now = datetime.now(UTC)
     with _connect() as connection:
@@ -122,7 +122,7 @@ def status_payload() -> dict[str, Any]:
 
 def _alert_after_seconds() -> int:
     """When a pull counts as late enough to alert (intacct_sync_config, default 3 h)."""
-    from include.sync_config import VARIABLE, SyncConfig, parse
+    from intacct_sync.sync_config import VARIABLE, SyncConfig, parse
 
     try:
         from airflow.models import Variable
@@ -153,7 +153,7 @@ def get_errors(
     offset: int = Query(default=0, ge=0),
 ) -> dict[str, Any]:
     """One page of errors (newest first unless sorted), how many match, and per state."""
-    from include.monitoring import ERROR_STATES, error_page
+    from intacct_sync.monitoring.status import ERROR_STATES, error_page
 
     unknown = set(state) - set(ERROR_STATES)
     if unknown:
@@ -168,7 +168,7 @@ def get_errors(
 @app.post("/api/errors/retry", dependencies=[Depends(_same_site)])
 def retry_errors(body: ErrorIds, user: GetUserDep) -> dict[str, Any]:
     """Re-queue the records and trigger their objects' DAGs (once per object)."""
-    from include.reconciliation import retry
+    from intacct_sync.db.reconciliation import retry
 
     done, objects = _each(body.ids, retry)
     runs = {name: _trigger(_object(name).dag_id, user, f"retry of {len(done)} error(s)")
@@ -178,7 +178,7 @@ def retry_errors(body: ErrorIds, user: GetUserDep) -> dict[str, Any]:
 
 @app.post("/api/errors/ignore", dependencies=[Depends(_same_site)])
 def ignore_errors(body: ErrorIds) -> dict[str, Any]:
-    from include.reconciliation import ignore
+    from intacct_sync.db.reconciliation import ignore
 
     done, _ = _each(body.ids, ignore)
     return {"ignored": done}
@@ -208,8 +208,8 @@ def sync_now(name: str, user: GetUserDep) -> dict[str, str]:
 @app.post("/api/tieout/{name}", dependencies=[Depends(_same_site)])
 def tie_out(name: str) -> dict[str, Any]:
     """Count and sum per entity in Intacct and in Postgres, now (reads every record)."""
-    from include.tieout import compute
-    from intacct_sync.hooks.intacct import IntacctHook
+    from intacct_sync.intacct.hook import IntacctHook
+    from intacct_sync.monitoring.tieout import compute
 
     if not _object(name).pulled:
         raise HTTPException(400, f"{name} is not pulled: nothing to tie out")

@@ -1,0 +1,1 @@
+"""The database side: migrations, connections, sync state, reconciliation errors."""

@@ -1,0 +1,1 @@
+"""What people see of the sync: status figures, tie-out, failure notifications."""

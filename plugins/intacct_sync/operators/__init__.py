@@ -1,1 +1,0 @@
-"""Operators: thin wrappers that put the IntacctHook to work inside Airflow tasks."""

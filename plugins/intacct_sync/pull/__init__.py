@@ -1,0 +1,1 @@
+"""The pull (Intacct → PostgreSQL): extract, land, map, load, deletions, healing."""

@@ -1,0 +1,1 @@
+"""The push (PostgreSQL → Intacct): plans, links before writes, posting, the trigger."""

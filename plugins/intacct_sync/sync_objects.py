@@ -1,0 +1,267 @@
+"""The object registry: one entry per synced object drives its DAG, extract, mapping and load.
+
+If two objects differ only in data, the difference belongs here, not in copied code
+(design.md §5). Kept import-light: DAG files read it at parse time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Children:
+    """Records read per header after the headers are landed (lines, payment applications)."""
+
+    intacct_object: str
+    parent_field: str
+    fields: tuple[str, ...]
+
+    def spec(self) -> dict:
+        """The plain-data form operators take (DAG serialization stores only plain data)."""
+        return {
+            "intacct_object": self.intacct_object,
+            "parent_field": self.parent_field,
+            "fields": list(self.fields),
+        }
+
+
+@dataclass(frozen=True)
+class Balance:
+    """An A/R object whose paid / due a pulled child row touches (intacct_sync/pull/balances.py)."""
+
+    intacct_object: str  # ARINVOICE or ARADJUSTMENT, read by RECORDNO
+    key_column: str  # the mapped child column holding its RECORDNO
+    table: str  # the registry object whose rows (by ar_recordno) take the balance
+    sign: int = 1  # credit memos are negative in A/R, positive locally
+
+
+# The AR database's trigger (migration 0008) NOTIFYs this channel with the object's name when
+# one of its records becomes ready to push; the DAGs' asset watchers LISTEN on it.
+NOTIFY_CHANNEL = "intacct_push"
+
+
+@dataclass(frozen=True)
+class Push:
+    """How local records of an object are posted to Intacct (intacct_sync/push/posting.py)."""
+
+    intacct_object: str  # what a create makes: CUSTOMER, ARINVOICE, ARADJUSTMENT, ARPYMT
+    after: tuple[str, ...] = ()  # objects posted first; their pushes wake this one
+
+
+@dataclass(frozen=True)
+class SyncObject:
+    """How one AR object is pulled from Intacct, where it lands, and how it is pushed."""
+
+    name: str
+    intacct_object: str
+    fields: tuple[str, ...]
+    table: str
+    mapping: str
+    history_field: str
+    description: str
+    docparid: str | None = None
+    children: Children | None = None
+    child_table: str | None = None
+    child_parent_column: str | None = None
+    history_options: tuple[str, ...] = ()  # Initial data sync choices (intacct_sync/history/ranges.py)
+    balance_field: str | None = None  # what open_items_only filters on (> 0)
+    push: Push | None = None
+    pulled: bool = True  # convenience fees are push-only
+    # The tie-out's amount: the Intacct field and the AR column that hold the record's total.
+    total_field: str | None = None
+    total_column: str | None = None
+    # A/R records this object's children touch: refreshed in the same run (the A/R record is
+    # the truth for paid and due; an Order Entry document does not change when paid).
+    balances: tuple[Balance, ...] = ()
+
+    @property
+    def dag_id(self) -> str:
+        return f"intacct_{self.name}"
+
+    @property
+    def skips_inactive_customers(self) -> bool:
+        """Only documents of active customers are imported (design.md, Customers)."""
+        return self.table in ("ar.invoices", "ar.credit_notes")
+
+
+_DIMENSIONS = ("LOCATIONID", "DEPARTMENTID", "PROJECTID", "CLASSID", "CONTRACTID")
+_SO_HEADER = (
+    "RECORDNO",
+    "DOCNO",
+    "DOCID",
+    "PRRECORDKEY",
+    "STATE",
+    "CUSTVENDID",
+    "CUSTVENDNAME",
+    "CURRENCY",
+    "MEGAENTITYID",
+    "WHENCREATED",
+    "WHENDUE",
+    "TOTAL",
+    "TRX_TOTAL",
+    "TRX_TOTALPAID",
+    "TRX_TOTALDUE",
+    "MESSAGE",
+    "WHENMODIFIED",
+)
+_SO_LINES = Children(
+    "SODOCUMENTENTRY",
+    "DOCHDRNO",
+    (
+        "RECORDNO",
+        "DOCHDRNO",
+        "LINE_NO",
+        "ITEMID",
+        "ITEMDESC",
+        "QUANTITY",
+        "UIPRICE",
+        "UIVALUE",
+        "TRX_VALUE",
+        *_DIMENSIONS,
+    ),
+)
+
+OBJECTS: dict[str, SyncObject] = {
+    o.name: o
+    for o in (
+        SyncObject(
+            name="customers",
+            intacct_object="CUSTOMER",
+            fields=(
+                "RECORDNO",
+                "CUSTOMERID",
+                "NAME",
+                "STATUS",
+                "CURRENCY",
+                "MEGAENTITYID",
+                "DISPLAYCONTACT.EMAIL1",
+                "BILLTO.MAILADDRESS.ADDRESS1",
+                "BILLTO.MAILADDRESS.CITY",
+                "BILLTO.MAILADDRESS.STATE",
+                "BILLTO.MAILADDRESS.ZIP",
+                "BILLTO.MAILADDRESS.COUNTRY",
+                "WHENCREATED",
+                "WHENMODIFIED",
+            ),
+            table="ar.customers",
+            mapping="customers",
+            history_field="WHENCREATED",
+            history_options=("all_customers",),
+            description="Intacct CUSTOMER records (active and inactive) into ar.customers.",
+            push=Push("CUSTOMER"),
+        ),
+        SyncObject(
+            name="invoices",
+            intacct_object="SODOCUMENT",
+            docparid="Sales Invoice",
+            fields=_SO_HEADER,
+            table="ar.invoices",
+            mapping="sales_documents",
+            child_table="ar.invoice_lines",
+            child_parent_column="invoice_id",
+            history_field="WHENCREATED",
+            history_options=("open_items_only", "include_payments"),
+            balance_field="TRX_TOTALDUE",
+            total_field="TRX_TOTAL",
+            total_column="total",
+            description="Order Entry sales invoices (SODOCUMENT 'Sales Invoice') with lines.",
+            balances=(Balance("ARINVOICE", "ar_recordno", "invoices"),),
+            children=_SO_LINES,
+            push=Push("ARINVOICE", after=("customers",)),
+        ),
+        SyncObject(
+            name="credit_notes",
+            intacct_object="SODOCUMENT",
+            docparid="Sales Return",
+            fields=_SO_HEADER,
+            table="ar.credit_notes",
+            mapping="sales_documents",
+            child_table="ar.credit_note_lines",
+            child_parent_column="credit_note_id",
+            history_field="WHENCREATED",
+            history_options=("open_items_only", "include_payments"),
+            balance_field="TRX_TOTALDUE",
+            total_field="TRX_TOTAL",
+            total_column="total",
+            description="Order Entry sales returns (SODOCUMENT 'Sales Return') with lines.",
+            balances=(Balance("ARADJUSTMENT", "ar_recordno", "credit_notes", sign=-1),),
+            children=_SO_LINES,
+            push=Push("ARADJUSTMENT", after=("customers",)),
+        ),
+        SyncObject(
+            name="payments",
+            intacct_object="ARPYMT",
+            fields=(
+                "RECORDNO",
+                "CUSTOMERID",
+                "STATE",
+                "CURRENCY",
+                "MEGAENTITYID",
+                "RECEIPTDATE",
+                "TRX_TOTALENTERED",
+                "PAYMENTMETHOD",
+                "DOCNUMBER",
+                "FINANCIALENTITY",
+                "DESCRIPTION",
+                "WHENMODIFIED",
+            ),
+            table="ar.payments",
+            mapping="payments",
+            child_table="ar.payment_applications",
+            child_parent_column="payment_id",
+            history_field="RECEIPTDATE",
+            total_field="TRX_TOTALENTERED",
+            total_column="amount",
+            description="A/R payments (ARPYMT) with their applications to invoices and credits.",
+            balances=(
+                Balance("ARINVOICE", "intacct_target_key", "invoices"),
+                Balance("ARADJUSTMENT", "intacct_credit_key", "credit_notes", sign=-1),
+            ),
+            push=Push(
+                "ARPYMT", after=("customers", "invoices", "credit_notes", "convenience_fees")
+            ),
+            children=Children(
+                "ARPYMTDETAIL",
+                "PAYMENTKEY",
+                (
+                    "RECORDNO",
+                    "PAYMENTKEY",
+                    "RECORDKEY",
+                    "ADJUSTMENTKEY",
+                    "TRX_PAYMENTAMOUNT",
+                    "TRX_ADJUSTMENTAMOUNT",
+                ),
+            ),
+        ),
+        SyncObject(
+            name="convenience_fees",
+            intacct_object="ARINVOICE",
+            fields=(),
+            table="ar.convenience_fees",
+            mapping="convenience_fees",
+            history_field="",
+            description="Card surcharges collected with local payments (push only).",
+            push=Push("ARINVOICE", after=("customers",)),
+            pulled=False,
+        ),
+    )
+}
+
+
+def push_order() -> list[str]:
+    """Pushed objects, each after the objects it waits for (the demo runs them in this order)."""
+    order: list[str] = []
+    pending = [o for o in OBJECTS.values() if o.push]
+    while pending:
+        ready = [o for o in pending if set(o.push.after) <= set(order)]  # type: ignore[union-attr]
+        if not ready:
+            raise ValueError(f"push.after forms a cycle among {[o.name for o in pending]}")
+        order += [o.name for o in ready]
+        pending = [o for o in pending if o not in ready]
+    return order
+
+
+def dependents(name: str) -> list[str]:
+    """Objects whose push waits for records of `name` (woken when `name` posts)."""
+    return [o.name for o in OBJECTS.values() if o.push and name in o.push.after]

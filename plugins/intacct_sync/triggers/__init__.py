@@ -1,1 +1,0 @@
-"""Triggers (event-driven scheduling)."""
