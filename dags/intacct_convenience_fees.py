@@ -1,4 +1,4 @@
-"""Airflow DAG: Postgres → Intacct, push of convenience fees (intacct_sync/dag_factory.py)."""
+"""Postgres → Intacct, push of convenience fees (intacct_sync/dag_factory.py)."""
 
 from intacct_sync.dag_factory import sync_dag
 

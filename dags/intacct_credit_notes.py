@@ -1,4 +1,4 @@
-"""Airflow DAG: Intacct ⇄ Postgres, pull and push of credit notes (intacct_sync/dag_factory.py)."""
+"""Intacct ⇄ Postgres, pull and push of credit notes (intacct_sync/dag_factory.py)."""
 
 from intacct_sync.dag_factory import sync_dag
 

@@ -1,4 +1,4 @@
-"""Airflow DAG: Intacct ⇄ Postgres, hourly pull and push of payments (intacct_sync/dag_factory.py)."""
+"""Intacct ⇄ Postgres, hourly pull and push of payments (intacct_sync/dag_factory.py)."""
 
 from intacct_sync.dag_factory import sync_dag
 

@@ -87,7 +87,13 @@ def test_checker_names_the_file_and_the_problem(tmp_path, filename, source, expe
 
 # Imported only when a task runs: a DAG file that pulls them in at parse time costs every
 # parse loop of the dag-processor (bench/bench_parse.py measures the per-file time).
-HEAVY_AT_PARSE = ("pandas", "numpy", "intacct_sync.pull.map_and_load", "intacct_sync.push.posting", "intacct_sync.pull.loading")
+HEAVY_AT_PARSE = (
+    "pandas",
+    "numpy",
+    "intacct_sync.pull.map_and_load",
+    "intacct_sync.push.posting",
+    "intacct_sync.pull.loading",
+)
 
 
 def test_parsing_the_dag_files_imports_nothing_heavy():

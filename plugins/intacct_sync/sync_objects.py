@@ -64,7 +64,8 @@ class SyncObject:
     children: Children | None = None
     child_table: str | None = None
     child_parent_column: str | None = None
-    history_options: tuple[str, ...] = ()  # Initial data sync choices (intacct_sync/history/ranges.py)
+    # Initial data sync choices (intacct_sync/history/ranges.py)
+    history_options: tuple[str, ...] = ()
     balance_field: str | None = None  # what open_items_only filters on (> 0)
     push: Push | None = None
     pulled: bool = True  # convenience fees are push-only

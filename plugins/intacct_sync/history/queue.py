@@ -4,9 +4,9 @@ run one after another (each queues the next through the DAG's `then` parameter).
     python -m intacct_sync.history.queue --dag intacct_invoices --from 2019-01-01 --to 2023-12-31
     make history DAG=intacct_invoices FROM=2019-01-01 TO=2023-12-31 ARGS="--open-items-only"
 
-A run covers at most one year (intacct_sync/history/ranges.py says why), so years of history are several
-consecutive runs. They go through Airflow's REST API rather than the database, so they are
-ordinary manual runs: visible in the UI with a note, validated against the DAG's Params,
+A run covers at most one year (intacct_sync/history/ranges.py says why), so years of history are
+several consecutive runs. They go through Airflow's REST API rather than the database, so they
+are ordinary manual runs: visible in the UI with a note, validated against the DAG's Params,
 limited by its max_active_runs. Bad input is refused (exit 2) before any HTTP call; an error
 from Airflow is printed with its status and detail (exit 1). Standard library only.
 """

@@ -169,7 +169,8 @@ def land_query(
 
     label = f"{object_name} [{chunk}]" if chunk else object_name
     started = time.monotonic()
-    read_at = datetime.now(UTC)  # before the snapshot's first call: see intacct_sync/pull/versions.py
+    # Taken before the snapshot's first call: see intacct_sync/pull/versions.py.
+    read_at = datetime.now(UTC)
     stream = hook.read_by_query(
         intacct_object,
         list(dict.fromkeys([*fields, "RECORDNO", "WHENMODIFIED"])),

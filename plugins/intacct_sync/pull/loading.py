@@ -253,7 +253,8 @@ class _Loader:
             updates += ", customer_id = EXCLUDED.customer_id"
             relink = f" OR {self.obj.table}.customer_id IS DISTINCT FROM EXCLUDED.customer_id"
         t = self.obj.table
-        # intacct_sync/pull/versions.py: which snapshot is newer, DST nights and same seconds included.
+        # intacct_sync/pull/versions.py: which snapshot is newer, DST nights and same seconds
+        # included.
         not_older = (
             "intacct_sync.not_older(EXCLUDED.intacct_modified_from,"
             " EXCLUDED.intacct_modified_to, EXCLUDED.intacct_read_at,"

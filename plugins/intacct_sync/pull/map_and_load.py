@@ -3,8 +3,8 @@
 map:  landed headers are read back from intacct_sync.raw_records in RECORDNO order with a
       server-side cursor, BATCH at a time with their children, mapped with pandas and staged
       in intacct_sync.staged_batches — memory does not grow with the window.
-load: each staged batch is loaded in its own transaction (intacct_sync/pull/loading.py); once all are
-      loaded, the run's landing and staging rows are removed.
+load: each staged batch is loaded in its own transaction (intacct_sync/pull/loading.py);
+      once all are loaded, the run's landing and staging rows are removed.
 Both are idempotent: a retried map replaces its staging, a retried load rewrites nothing
 that already loaded.
 """
@@ -44,8 +44,8 @@ def map_landed(
     """Map every landed record of (run, object) into staged batches; returns counts.
 
     A record landed twice in one run (its window and a re-read by key) is mapped in the
-    version read last. Each row carries its version stamps (intacct_sync/pull/versions.py), for which
-    the company zone (`company_tz`, the Intacct connection's) is needed."""
+    version read last. Each row carries its version stamps (intacct_sync/pull/versions.py),
+    for which the company zone (`company_tz`, the Intacct connection's) is needed."""
     mapping = importlib.import_module(f"intacct_sync.mapping.{obj.mapping}")
     counts = {"batches": 0, "mapped": 0, "rejected": 0}
     with connection, connection.cursor() as cursor:
