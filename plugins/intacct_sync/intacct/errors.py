@@ -1,5 +1,8 @@
 """The one error module: every way an Intacct call can fail, as a type.
 
+Over 500 lines because the classes, the table below and the rules that classify an answer
+belong together: how any Intacct failure is read is answered in this one file.
+
 Intacct answers almost everything with HTTP 200 and reports failures at three levels
 (control, authentication, function result; see ``intacct-protocol.md`` §2.2), plus gateway
 and CDN failures at the HTTP level (§1.1, §7). :func:`classify` turns any of them into one

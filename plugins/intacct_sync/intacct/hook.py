@@ -1,5 +1,8 @@
 """IntacctHook: the only code in intacct-sync that speaks XML to Sage Intacct.
 
+Over 500 lines because one request's whole path — session, limiter slot, HTTP, retry, replay
+after a session expiry, typed failure — is read top to bottom here; its parts live beside it.
+
 Reads come back as streaming iterators of plain record dicts (shape documented in
 :mod:`intacct_sync.intacct.xml_response`); writes go in batches of functions whose results are
 mapped back to the records they belong to; failures are typed (:mod:`intacct_sync.intacct.errors`).
@@ -62,6 +65,7 @@ from intacct_sync.intacct.errors import (
     error_for_http_status,
 )
 from intacct_sync.intacct.reads import ReadsMixin, RecordStream, UnreadableRecord
+from intacct_sync.intacct.retries import WaitRetryAfter, is_retryable, retry_after_seconds
 from intacct_sync.intacct.sessions import (
     LIMITER,
     SEEN_SESSION_IDS,
@@ -81,26 +85,6 @@ except ImportError:  # pragma: no cover - older Airflow
     from airflow.utils.log.secrets_masker import mask_secret  # type: ignore[no-redef]
 
 POOL_NAME = "intacct_api"
-
-
-class _WaitRetryAfter(tenacity.wait.wait_base):
-    """Exponential backoff with jitter, but never shorter than a server's Retry-After."""
-
-    def __init__(self, inner: tenacity.wait.wait_base, cap: float) -> None:
-        self.inner = inner
-        self.cap = cap
-
-    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
-        base = self.inner(retry_state)
-        exc = retry_state.outcome.exception() if retry_state.outcome else None
-        after = getattr(exc, "retry_after", None) or 0.0
-        return min(max(base, after), self.cap)
-
-
-def _is_retryable(exc: BaseException) -> bool:
-    # Session expiry is handled by renewal + one replay, not by backoff.
-    return (isinstance(exc, IntacctError) and exc.retryable
-            and not isinstance(exc, IntacctSessionExpiredError))
 
 
 # -- the hook -----------------------------------------------------------------------------------
@@ -293,7 +277,7 @@ class IntacctHook(ReadsMixin, WritesMixin, HttpHook):
     def _interpret(self, http: requests.Response, *, replay_safe: bool) -> Response:
         status = http.status_code
         body = http.content
-        retry_after = _retry_after(http.headers.get("Retry-After"))
+        retry_after = retry_after_seconds(http.headers.get("Retry-After"))
         head = body[:4096].lower()
         is_html = (b"<html" in head or b"<!doctype html" in head or b"cf-error-details" in body
                    or "text/html" in http.headers.get("Content-Type", ""))
@@ -335,8 +319,8 @@ class IntacctHook(ReadsMixin, WritesMixin, HttpHook):
         """The declared retry policy: transient classes only, exponential backoff + jitter,
         bounded attempts and total time, Retry-After honoured."""
         return tenacity.Retrying(
-            retry=tenacity.retry_if_exception(_is_retryable),
-            wait=_WaitRetryAfter(
+            retry=tenacity.retry_if_exception(is_retryable),
+            wait=WaitRetryAfter(
                 tenacity.wait_exponential_jitter(initial=self.retry_initial_wait,
                                                  max=self.retry_max_wait,
                                                  jitter=self.retry_initial_wait),
@@ -523,15 +507,6 @@ class IntacctHook(ReadsMixin, WritesMixin, HttpHook):
 def _copy(el: etree._Element) -> etree._Element:
     # Elements can have one parent only; replays and retries need fresh copies.
     return copy.deepcopy(el)
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
 
 
 __all__ = [
