@@ -80,7 +80,7 @@ chaos: venv
 
 # Reconciliation errors: list (default), retry IDS, ignore IDS (plugins/intacct_sync/db/reconciliation.py).
 errors: venv
-	$(PY) -m intacct_sync.db.reconciliation $(ARGS)
+	$(LOCALENV) errors $(ARGS)
 
 # Rebuild the Intacct Sync page's committed bundle from its source (needs Node >= 20.19, npm).
 ui-bundle:

@@ -218,6 +218,15 @@ def cmd_airflow(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_errors(args: argparse.Namespace) -> int:
+    """`make errors`: the product's reconciliation CLI, pointed at this checkout's AR database."""
+    pg = postgres()
+    pg.start()
+    command = [sys.executable, "-m", "intacct_sync.db.reconciliation", "--dsn", pg.dsn("ar")]
+    os.execv(sys.executable, [*command, *args.errors_args])  # noqa: S606
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m include.localenv", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -228,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("test", help="run the test suite against real services (args go to pytest)")
     sub.add_parser("psql", help="psql into the AR database")
     sub.add_parser("airflow", help="any Airflow CLI command against the local instance")
+    sub.add_parser("errors", help="list, retry or ignore reconciliation errors (local AR DB)")
     sub.add_parser("pg-start", help="start the project's PostgreSQL")
     sub.add_parser("pg-stop", help="stop the project's PostgreSQL (by its pid)")
     argv = sys.argv[1:] if argv is None else argv
@@ -237,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
         args = argparse.Namespace(command="test", pytest_args=argv[1:])
     elif argv[:1] == ["airflow"]:
         args = argparse.Namespace(command="airflow", airflow_args=argv[1:])
+    elif argv[:1] == ["errors"]:
+        args = argparse.Namespace(command="errors", errors_args=argv[1:])
     else:
         args = parser.parse_args(argv)
     handlers = {
@@ -247,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         "test": cmd_test,
         "psql": cmd_psql,
         "airflow": cmd_airflow,
+        "errors": cmd_errors,
         "pg-start": lambda _: (postgres().start(), postgres().ensure_databases(), 0)[-1],
         "pg-stop": lambda _: (postgres().stop(), 0)[-1],
     }

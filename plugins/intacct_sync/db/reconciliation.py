@@ -4,8 +4,8 @@
 database; give `--dsn` for another one. The same operations are SQL functions in the database
 (`SELECT intacct_sync.retry_error(42)`, `intacct_sync.ignore_error(42)`), which is what this
 calls: retry marks the error `retrying` and wakes the object's push (NOTIFY) — a pull error's
-record is read again by RECORDNO in the object's next pull run (intacct_sync/pull/healing.py) and the
-error resolves when it loads —, ignore keeps the record out of every push until someone
+record is read again by RECORDNO in the object's next pull run (intacct_sync/pull/healing.py)
+and the error resolves when it loads —, ignore keeps the record out of every push until someone
 retries it.
 """
 
@@ -19,6 +19,7 @@ from typing import Any
 import psycopg2
 import psycopg2.extras
 
+from intacct_sync.db import ar_database
 from intacct_sync.push.links import UNKNOWN
 
 # What `make errors` and list_errors show unless asked otherwise: everything still needing a look.
@@ -63,16 +64,10 @@ def _call(connection, function: str, error_id: int) -> str:
         return cursor.fetchone()[0]
 
 
-def _default_dsn() -> str:
-    from include.localenv.airflow_env import LOCAL
-    from include.localenv.postgres import PostgresServer
-
-    return PostgresServer(LOCAL / "postgres").dsn("ar")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make errors ARGS=...", description=__doc__)
-    parser.add_argument("--dsn", help="the AR database (default: the local one of make up)")
+    parser.add_argument("--dsn", help="the AR database (default: the Airflow connection "
+                        "ar_postgres; `make errors` gives the local one)")
     sub = parser.add_subparsers(dest="command")
     shown = sub.add_parser("list", help="open and retrying errors (default)")
     shown.add_argument("--object")
@@ -81,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_parser(name, help=f"{name} errors by id").add_argument("ids", nargs="+", type=int)
     args = parser.parse_args(argv)
     try:
-        connection = psycopg2.connect(args.dsn or _default_dsn())
+        connection = psycopg2.connect(args.dsn) if args.dsn else ar_database.connect()
     except psycopg2.OperationalError as error:
         print(f"errors: cannot reach the AR database ({error}); start it with `make up` or "
               "give --dsn", file=sys.stderr)  # fmt: skip
