@@ -1,5 +1,8 @@
 """What a push sends: the ready local records of each object and the write each needs.
 
+Over 500 lines because it holds one planner per object, and each planner's rules must be
+read next to the others' (links, cut-over, voids and re-entries apply to all five).
+
 One planner per object holds that object's rules (design.md §2); the payloads come from the
 object's mapping module (`to_intacct`). Planners read only Postgres — what Intacct accepted
 is in `intacct_sync.pushes` — plus, for customers, Intacct's customers of the same id or name
