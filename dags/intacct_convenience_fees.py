@@ -1,4 +1,4 @@
-"""Postgres → Intacct, push of convenience fees (intacct_sync/dag_factory.py)."""
+"""Airflow DAG: Postgres → Intacct, push of convenience fees (intacct_sync.dag_factory)."""
 
 from intacct_sync.dag_factory import sync_dag
 

@@ -1,4 +1,4 @@
-"""Intacct ⇄ Postgres, hourly pull and push of customers (intacct_sync/dag_factory.py)."""
+"""Airflow DAG: Intacct ⇄ Postgres, hourly pull and push of customers (intacct_sync.dag_factory)."""
 
 from intacct_sync.dag_factory import sync_dag
 
