@@ -295,6 +295,22 @@ class PostgresServer:
             self.paths.data / "global" / "pg_control"
         ).exists()
 
+    def _choose_port(self) -> None:
+        """Keep this clone's port while it is free; move to a free one when it is not.
+
+        A stopped server owns no socket, so another clone (or anything else) may take its port
+        meanwhile; the port file is what every command reads, so moving is safe.
+        """
+        preferred = int(os.environ.get("PG_PORT", DEFAULT_PORT))
+        if self.paths.port_file.exists():
+            preferred = self.port
+            if port_is_free(preferred):
+                return
+        port = pick_port(preferred)
+        if port != preferred:
+            print(f"postgres: port {preferred} is taken; using free port {port}.")
+        self.paths.port_file.write_text(f"{port}\n")
+
     def initialise(self) -> None:
         """Run initdb once; an interrupted earlier initdb is moved aside, never deleted."""
         self._prepare_dirs()
@@ -307,12 +323,6 @@ class PostgresServer:
                 f"postgres: {self.paths.data} was half-initialised (interrupted run); "
                 f"moved it to {aside} and initialising afresh."
             )
-        if not self.paths.port_file.exists():
-            preferred = int(os.environ.get("PG_PORT", DEFAULT_PORT))
-            port = pick_port(preferred)
-            if port != preferred:
-                print(f"postgres: port {preferred} is taken; using free port {port}.")
-            self.paths.port_file.write_text(f"{port}\n")
         pwfile = self.paths.home / ".initdb-pw"
         pwfile.write_text(ROLE_PASSWORD + "\n")
         owner = self._owner()
@@ -341,13 +351,8 @@ class PostgresServer:
         self.initialise()
         if self.running_pid() is not None:
             return False
+        self._choose_port()
         port = self.port
-        if not port_is_free(port):
-            raise SetupError(
-                f"Port {port} on 127.0.0.1 is taken by another process, so the project's "
-                f"PostgreSQL cannot start. Stop that process, or delete {self.paths.port_file} "
-                "and set PG_PORT=<free port> to move this project's server."
-            )
         options = (
             f"-p {port} -c listen_addresses=127.0.0.1 -k {self.paths.socket_dir} "
             "-c max_connections=200 -c shared_buffers=256MB -c fsync=on"

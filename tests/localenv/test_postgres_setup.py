@@ -69,16 +69,21 @@ def test_databases_created_once_even_when_setup_is_repeated(half_initialised_ser
     assert len(names) == len(set(names))
 
 
-def test_port_taken_by_another_process_is_named(half_initialised_server):
+def test_a_port_taken_while_stopped_moves_the_server_to_a_free_one(half_initialised_server):
+    """Another clone started while this one was down and took its port: start elsewhere."""
     server = half_initialised_server
     server.stop()
+    taken = server.port
     with socket.socket() as squatter:
         squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        squatter.bind(("127.0.0.1", server.port))
+        squatter.bind(("127.0.0.1", taken))
         squatter.listen()
-        with pytest.raises(SetupError, match=rf"Port {server.port} on 127.0.0.1 is taken"):
-            server.start()
-    assert server.running_pid() is None
+        assert server.start() is True
+        assert server.port != taken
+        assert server.psql("postgres", "SHOW port").strip() == str(server.port)
+    server.stop()
+    assert server.start() is True  # the new port is kept, not given back
+    assert server.port != taken
 
 
 def test_missing_binaries_without_apt_say_what_to_do(tmp_path):
