@@ -175,3 +175,25 @@ def test_a_company_added_at_run_time_answers_and_seeds_lazily(
     with pytest.raises(urllib.error.HTTPError) as missing:
         sandbox_api.get(sb.base_url, "clock", "NOPE")
     assert missing.value.code == 404
+
+
+def test_cli_configures_companies_from_a_file(tmp_path) -> None:  # noqa: ANN001
+    import json
+    import subprocess
+    import sys
+
+    spec = tmp_path / "companies.json"
+    spec.write_text(json.dumps([BERLIN]))
+    proc = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "include.intacct_sandbox", "--port", "0", "--scale", "tiny",
+         "--companies", str(spec)], stdout=subprocess.PIPE, text=True)
+    try:
+        line = json.loads(proc.stdout.readline())
+        assert line["company_id"] == "SANDBOX-AR"
+        acme = {c["company_id"]: c for c in line["companies"]}["ACME-BERLIN"]
+        answer = login_call(acme["url"], ACME, fn("<getAPISession/>"))
+        assert auth_of(answer)[:2] == ("success", "ACME-BERLIN")
+        assert auth_of(answer)[2].endswith("+01:00")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
