@@ -44,7 +44,8 @@ class CompanySpec:
     company_id: str
     user_id: str = USER_ID
     user_password: str = USER_PASSWORD
-    entity_ids: tuple[str, ...] = ENTITY_IDS  # () = a single-entity company (no locationid)
+    # the entities a session may sign in to: a subset of ENTITY_IDS; () = top level only
+    entity_ids: tuple[str, ...] = ENTITY_IDS
     settings: dict = field(default_factory=dict)
 
     @classmethod
@@ -57,6 +58,9 @@ class CompanySpec:
         user_id = str(data.pop("user_id", USER_ID))
         password = str(data.pop("user_password", USER_PASSWORD))
         entities = tuple(str(e) for e in data.pop("entity_ids", ENTITY_IDS))
+        unknown = sorted(set(entities) - set(ENTITY_IDS))
+        if unknown:  # the seeded data only knows these entities (seed_data.ENTITIES)
+            raise ValueError(f"unknown entity ids {unknown}; choose from {list(ENTITY_IDS)}")
         settings = dict(data.pop("settings", {}))
         settings.update(data)  # flat form: {"company_id": "X", "seed": 2, "timezone": ...}
         return cls(company_id, user_id, password, entities, settings)

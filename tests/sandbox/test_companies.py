@@ -58,17 +58,19 @@ def test_three_companies_have_their_own_data_time_zone_and_entities(
     assert clock["timezone"] == "Europe/Berlin"
     assert sandbox_api.get(sb.base_url, "clock")["timezone"] == "America/Los_Angeles"
 
-    # GLOBEX is multi-entity with its own entity ids; ACME has no entities at all
-    ok = login_call(sb.url, GLOB, fn("<getAPISession/>"), locationid="G200")
+    # GLOBEX is multi-entity with two entities; ACME signs in at the top level only
+    ok = login_call(sb.url, GLOB, fn("<getAPISession/>"), locationid="E200")
     assert auth_of(ok)[0] == "success"
-    assert ok.xml.findtext("operation/result/data/api/locationid") == "G200"
-    refused = login_call(sb.url, GLOB, fn("<getAPISession/>"), locationid="E200")
+    assert ok.xml.findtext("operation/result/data/api/locationid") == "E200"
+    refused = login_call(sb.url, GLOB, fn("<getAPISession/>"), locationid="E300")
     assert auth_of(refused)[0] == "failure"
-    assert "invalid location 'E200'" in " ".join(error_texts(refused))
-    assert auth_of(login_call(sb.url, ACME, fn("<getAPISession/>"), locationid="G200"))[0] \
+    assert "invalid location 'E300'" in " ".join(error_texts(refused))
+    assert auth_of(login_call(sb.url, ACME, fn("<getAPISession/>"), locationid="E200"))[0] \
         == "failure"
+    assert auth_of(login_call(sb.url, DEFAULT, fn("<getAPISession/>"), locationid="E300"))[0] \
+        == "success"
     config = sandbox_api.get(sb.base_url, "config", company="GLOBEX-ME")
-    assert config["company_id"] == "GLOBEX-ME" and config["entity_ids"] == ["G100", "G200"]
+    assert config["company_id"] == "GLOBEX-ME" and config["entity_ids"] == ["E100", "E200"]
     assert config["url"].endswith("/companies/GLOBEX-ME/ia/xml/xmlgw.phtml")
 
 
@@ -172,6 +174,9 @@ def test_a_company_added_at_run_time_answers_and_seeds_lazily(
     with pytest.raises(urllib.error.HTTPError) as dup:
         sandbox_api.post(sb.base_url, "companies", {"company_id": "INITECH"})
     assert dup.value.code == 400
+    with pytest.raises(urllib.error.HTTPError) as bad_entity:
+        sandbox_api.post(sb.base_url, "companies", {"company_id": "X", "entity_ids": ["Z9"]})
+    assert bad_entity.value.code == 400
     with pytest.raises(urllib.error.HTTPError) as missing:
         sandbox_api.get(sb.base_url, "clock", "NOPE")
     assert missing.value.code == 404
