@@ -21,6 +21,17 @@ def _epoch(text: str) -> float:
     return moment.timestamp()
 
 
+def _companies(text: str) -> list[dict]:
+    """A JSON list of company specs, inline or in a file."""
+    if not text.lstrip().startswith("["):
+        with open(text, encoding="utf-8") as handle:
+            text = handle.read()
+    data = json.loads(text)
+    if not isinstance(data, list):
+        raise argparse.ArgumentTypeError("--companies wants a JSON list")
+    return data
+
+
 def build_parser() -> argparse.ArgumentParser:
     scales = ", ".join(f"{n} ({s.invoices:,} invoices, {s.customers:,} customers)"
                        for n, s in SCALES.items())
@@ -65,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fault", action="append", default=[], metavar="NAME[:next=N|every=N|"
                    "probability=P]", help=f"switch a fault on; NAME is one of "
                    f"{', '.join(FAULT_NAMES)} (repeatable; default schedule next=1)")
+    p.add_argument("--companies", type=_companies, default=[], metavar="FILE|JSON",
+                   help="more companies in this process: a JSON list (or a file holding one) of "
+                        '{"company_id", "user_id", "user_password", "entity_ids", "settings": '
+                        '{"seed", "scale", "timezone", ...}}; the options above are their '
+                        "defaults; more can be added at run time (POST /_sandbox/companies)")
     p.add_argument("--verbose", action="store_true", help="log sandbox problems to stderr")
     return p
 
@@ -83,8 +99,11 @@ def main(argv: list[str] | None = None) -> int:
         session_invalidate_every=args.session_invalidate_every,
         payment_batch_required=args.payment_batch_required,
         late_commit_lag_seconds=args.late_commit_lag, faults=args.fault,
-        quiet=not args.verbose)
-    print(json.dumps(server.credentials), flush=True)
+        companies=args.companies, quiet=not args.verbose)
+    line = dict(server.credentials)
+    if args.companies:
+        line["companies"] = [server.company(c) for c in server.companies.ids()]
+    print(json.dumps(line), flush=True)
 
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt

@@ -30,3 +30,37 @@ class SandboxOptions:
     late_commit_lag_seconds: int = 8 * 60
     history_end: float | None = None  # epoch; default: clock start minus 5 minutes
     extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class CompanySpec:
+    """One company a sandbox process serves: its credentials and how its data is seeded.
+
+    ``settings`` holds the SandboxServer keyword arguments for this company (``seed``,
+    ``scale``, ``timezone``, ``invoices``, ``start_time``, ``frozen_clock``, ``faults``,
+    ``latency_ms`` and any SandboxOptions field); absent keys take the server's defaults.
+    """
+
+    company_id: str
+    user_id: str = USER_ID
+    user_password: str = USER_PASSWORD
+    # the entities a session may sign in to: a subset of ENTITY_IDS; () = top level only
+    entity_ids: tuple[str, ...] = ENTITY_IDS
+    settings: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: dict) -> CompanySpec:
+        """A spec from JSON (CLI ``--companies`` file, ``POST /_sandbox/companies``)."""
+        data = dict(data)
+        company_id = str(data.pop("company_id", "") or "").strip()
+        if not company_id or "|" in company_id or "/" in company_id:
+            raise ValueError(f"invalid company_id {company_id!r}")
+        user_id = str(data.pop("user_id", USER_ID))
+        password = str(data.pop("user_password", USER_PASSWORD))
+        entities = tuple(str(e) for e in data.pop("entity_ids", ENTITY_IDS))
+        unknown = sorted(set(entities) - set(ENTITY_IDS))
+        if unknown:  # the seeded data only knows these entities (seed_data.ENTITIES)
+            raise ValueError(f"unknown entity ids {unknown}; choose from {list(ENTITY_IDS)}")
+        settings = dict(data.pop("settings", {}))
+        settings.update(data)  # flat form: {"company_id": "X", "seed": 2, "timezone": ...}
+        return cls(company_id, user_id, password, entities, settings)

@@ -41,13 +41,16 @@ def resolve_scale(scale: str, invoices: int | None = None, customers: int | None
 
 
 class Sandbox:
-    company_id = config.COMPANY_ID
-    entity_ids = config.ENTITY_IDS
+    """One company: everything it holds is its own (data, clock, sessions, faults, writes)."""
 
     def __init__(self, seed: int = 1, spec: ScaleSpec | None = None,
                  timezone: str = config.DEFAULT_TIMEZONE, start_time: float | None = None,
                  frozen_clock: bool = False, options: config.SandboxOptions | None = None,
-                 faults: list[str] | None = None, quiet: bool = True) -> None:
+                 faults: list[str] | None = None, quiet: bool = True,
+                 company: config.CompanySpec | None = None) -> None:
+        self.company = company or config.CompanySpec(config.COMPANY_ID)
+        self.company_id = self.company.company_id
+        self.entity_ids = self.company.entity_ids
         self.seed = seed
         self.spec = spec or SCALES["small"]
         self.timezone = timezone
@@ -69,7 +72,8 @@ class Sandbox:
         end = self.options.history_end or int(self.clock.now()) - 300
         self.world = World(self.seed, self.spec, int(end), self.tz)
         self.store = Store(self.world, self.tz)
-        self.authenticator = Authenticator(self.clock, self.options.session_duration_seconds)
+        self.authenticator = Authenticator(self.clock, self.options.session_duration_seconds,
+                                           self.company)
         self.result_sets = ResultSets(self.options.resultid_ttl_seconds, self.options.resultid_max)
         self.write_log = WriteLog()
         self.activity = Activity(self, self.seed)

@@ -5,16 +5,18 @@ from __future__ import annotations
 import gzip
 import json
 import threading
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from . import config
-from .config import SandboxOptions
-from .ground_truth import GroundTruth, credentials
-from .sandbox import Sandbox, resolve_scale
+from .companies import COMPANY_PREFIX, Companies, _Company, build_sandbox
+from .config import CompanySpec
+from .ground_truth import credentials
+from .sandbox import Sandbox
 
 MAX_BODY = 16 * 1024 * 1024
-_OPTION_NAMES = {f for f in SandboxOptions.__dataclass_fields__ if f != "extra"}
+UNKNOWN_COMPANY = {"error": "unknown company"}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -47,24 +49,66 @@ class _Handler(BaseHTTPRequestHandler):
     def _json(self, status: int, payload: dict) -> None:
         self._send(status, "application/json", json.dumps(payload, default=str).encode())
 
-    def do_POST(self) -> None:  # noqa: N802 - stdlib name
+    def _route(self) -> tuple[_Company | None, str, str]:
+        """(company, path within it, query): ``/companies/<id>/…`` or ``?company=<id>`` pick
+        the company; un-prefixed paths without ``company`` mean the default company."""
         path, _, query = self.path.partition("?")
+        companies = self.server.companies
+        if path.startswith(COMPANY_PREFIX):
+            company_id, _, rest = path[len(COMPANY_PREFIX):].partition("/")
+            return companies.get(urllib.parse.unquote(company_id)), "/" + rest, query
+        wanted = urllib.parse.parse_qs(query).get("company")
+        if wanted and path.startswith("/_sandbox"):
+            return companies.get(wanted[-1]), path, query
+        return None, path, query
+
+    def _control(self, method: str, company: _Company | None, path: str, query: str,
+                 body: bytes) -> None:
+        companies = self.server.companies
+        if path.rstrip("/") == "/_sandbox/companies":
+            self._json(*self._companies_endpoint(method, body))
+            return
+        target = company or companies.default()
+        status, payload = target.ground_truth.handle(method, path, query, body)
+        if status == 200 and path.rstrip("/") in ("/_sandbox", "/_sandbox/config"):
+            payload.update(companies.describe(target.spec.company_id))
+        self._json(status, payload)
+
+    def _companies_endpoint(self, method: str, body: bytes) -> tuple[int, dict]:
+        companies = self.server.companies
+        if method == "GET":
+            return 200, {"companies": [companies.describe(c) for c in companies.ids()]}
+        try:
+            spec = CompanySpec.from_json(json.loads(body or b"{}"))
+            return 200, companies.add(spec)
+        except (ValueError, TypeError, json.JSONDecodeError) as exc:
+            return 400, {"error": str(exc)}
+
+    def do_POST(self) -> None:  # noqa: N802 - stdlib name
+        company, path, query = self._route()
+        prefixed = self.path.startswith(COMPANY_PREFIX) or "company=" in query
         body = self._body()
-        if path == config.GATEWAY_PATH:
-            answer = self.server.sandbox.gateway.handle(body)
+        if prefixed and company is None:
+            self._json(404, UNKNOWN_COMPANY)
+        elif path == config.GATEWAY_PATH:
+            target = company or self.server.companies.for_request(body)
+            answer = target.sandbox.gateway.handle(body)
             if answer.status == 0:  # drop_response: hang up without a word
                 self.close_connection = True
                 return
             self._send(answer.status, answer.content_type, answer.body)
         elif path.startswith("/_sandbox"):
-            self._json(*self.server.ground_truth.handle("POST", path, query, body))
+            self._control("POST", company, path, query, body)
         else:
             self._json(404, {"error": "not found"})
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib name
-        path, _, query = self.path.partition("?")
-        if path.startswith("/_sandbox"):
-            self._json(*self.server.ground_truth.handle("GET", path, query, b""))
+        company, path, query = self._route()
+        prefixed = self.path.startswith(COMPANY_PREFIX) or "company=" in query
+        if prefixed and company is None:
+            self._json(404, UNKNOWN_COMPANY)
+        elif path.startswith("/_sandbox"):
+            self._control("GET", company, path, query, b"")
         elif path == config.GATEWAY_PATH:
             # GET has been refused by the gateway since 15 Jan 2023 (protocol §1.1)
             self._send(405, "text/html", b"<html><body>Method Not Allowed</body></html>")
@@ -76,10 +120,9 @@ class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], sandbox: Sandbox) -> None:
+    def __init__(self, address: tuple[str, int], companies: Companies) -> None:
         super().__init__(address, _Handler)
-        self.sandbox = sandbox
-        self.ground_truth = GroundTruth(sandbox)
+        self.companies = companies
 
 
 class SandboxServer:
@@ -91,36 +134,36 @@ class SandboxServer:
     ``session_invalidate_every``; and any SandboxOptions field (``max_concurrent``,
     ``concurrency_wait_seconds``, ``session_duration_seconds``, ``resultid_ttl_seconds``,
     ``resultid_max``, ``payment_batch_required``, ``late_commit_lag_seconds``, ``history_end``).
+
+    ``companies``: more companies in the same process (CompanySpec or its JSON dict); each
+    takes these same arguments as its defaults, overridden by its own ``settings``.
     """
 
     def __init__(self, seed: int = 1, scale: str = "small", port: int = 0,
                  host: str = "127.0.0.1", timezone: str = config.DEFAULT_TIMEZONE,
                  **kwargs: Any) -> None:
-        spec = resolve_scale(scale, kwargs.pop("invoices", None), kwargs.pop("customers", None),
-                             kwargs.pop("adjustments", None), kwargs.pop("history_days", None))
-        options = SandboxOptions(**{k: kwargs.pop(k) for k in list(kwargs)
-                                    if k in _OPTION_NAMES})
-        latency = kwargs.pop("latency_ms", 0.0)
-        jitter = kwargs.pop("latency_jitter_ms", 0.0)
-        invalidate_every = kwargs.pop("session_invalidate_every", 0)
-        self.sandbox = Sandbox(seed, spec, timezone, kwargs.pop("start_time", None),
-                               kwargs.pop("frozen_clock", False), options,
-                               kwargs.pop("faults", None), kwargs.pop("quiet", True))
-        if kwargs:
-            raise TypeError(f"unknown SandboxServer options: {', '.join(kwargs)}")
-        self.sandbox.faults.latency_ms = float(latency)
-        self.sandbox.faults.latency_jitter_ms = float(jitter)
-        self.sandbox.faults.session_invalidate_every = int(invalidate_every)
+        extra = [c if isinstance(c, CompanySpec) else CompanySpec.from_json(c)
+                 for c in kwargs.pop("companies", None) or []]
+        settings = {"seed": seed, "scale": scale, "timezone": timezone, **kwargs}
+        self.sandbox: Sandbox = build_sandbox(settings)
+        self.companies = Companies(self.sandbox, settings)
         self.scale = scale
         self.host = host
-        self._http = _HttpServer((host, port), self.sandbox)
+        self._http = _HttpServer((host, port), self.companies)
         self.port = self._http.server_address[1]
         public_host = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104
         self.base_url = f"http://{public_host}:{self.port}"
         self.url = self.base_url + config.GATEWAY_PATH
         self.sandbox.gateway_url = self.url
+        self.companies.base_url = self.base_url
+        for spec in extra:
+            self.companies.add(spec)
         self.credentials = credentials(self.url)
         self._thread: threading.Thread | None = None
+
+    def company(self, company_id: str) -> dict:
+        """Credentials, gateway URL and control URL of one company (KeyError if unknown)."""
+        return self.companies.describe(company_id)
 
     def start(self) -> SandboxServer:
         self._thread = threading.Thread(target=self._http.serve_forever, args=(0.05,),

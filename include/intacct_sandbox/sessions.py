@@ -45,7 +45,9 @@ SIGNIN_INCORRECT = IntacctError("XL03000006", "", "Sign-in information is incorr
 
 
 class Authenticator:
-    def __init__(self, clock: SandboxClock, session_duration: int) -> None:
+    def __init__(self, clock: SandboxClock, session_duration: int,
+                 company: config.CompanySpec | None = None) -> None:
+        self.company = company or config.CompanySpec(config.COMPANY_ID)
         self.clock = clock
         self.session_duration = session_duration
         self.sessions: dict[str, Session] = {}
@@ -104,13 +106,14 @@ class Authenticator:
         entity = login.get("locationid")
         if len(parts) > 1:
             entity = parts[-1]
-        if companyid != config.COMPANY_ID:
+        if companyid != self.company.company_id:
             return AuthResult(False, userid, company_field, http401=True)
         if sender == "unauthorized":
             return self._unauthorized(senderid, userid, company_field, now)
-        if userid != config.USER_ID or login.get("password") != config.USER_PASSWORD:
+        if (userid != self.company.user_id
+                or login.get("password") != self.company.user_password):
             return AuthResult(False, userid, company_field, None, now, None, [SIGNIN_INCORRECT])
-        if entity and entity not in config.ENTITY_IDS:
+        if entity and entity not in self.company.entity_ids:
             return AuthResult(False, userid, company_field, None, now, None, [IntacctError(
                 "XL03000006", "", f"Sign-in information is incorrect: invalid location "
                 f"'{entity}'", "Check the entity (location ID) you sign in to.")])

@@ -9,15 +9,22 @@ import urllib.request
 from typing import Any
 
 
-def get(base_url: str, path: str, **params: Any) -> dict:
-    url = f"{base_url}/_sandbox/{path}?{urllib.parse.urlencode(params)}"
+def _root(base_url: str, company: str | None) -> str:
+    """The control API of one company (None: the sandbox's default company)."""
+    if company is None:
+        return f"{base_url}/_sandbox"
+    return f"{base_url}/companies/{urllib.parse.quote(company, safe='')}/_sandbox"
+
+
+def get(base_url: str, path: str, company: str | None = None, **params: Any) -> dict:
+    url = f"{_root(base_url, company)}/{path}?{urllib.parse.urlencode(params)}"
     with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - loopback
         return json.load(response)
 
 
-def post(base_url: str, path: str, body: dict) -> dict:
+def post(base_url: str, path: str, body: dict, company: str | None = None) -> dict:
     request = urllib.request.Request(  # noqa: S310 - loopback
-        f"{base_url}/_sandbox/{path}",
+        f"{_root(base_url, company)}/{path}",
         data=json.dumps(body).encode(),
         method="POST",
         headers={"Content-Type": "application/json"},
@@ -26,11 +33,11 @@ def post(base_url: str, path: str, body: dict) -> dict:
         return json.load(response)
 
 
-def records(base_url: str, **params: Any) -> list[dict]:
+def records(base_url: str, company: str | None = None, **params: Any) -> list[dict]:
     """Every record of an object from the sandbox's dump, page by page."""
     found: list[dict] = []
     while True:
-        page = get(base_url, "records", **params, offset=len(found), limit=10000)
+        page = get(base_url, "records", company, **params, offset=len(found), limit=10000)
         found += page["records"]
         if len(found) >= page["total"] or not page["records"]:
             return found
