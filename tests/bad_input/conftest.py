@@ -19,8 +19,8 @@ from tests.dags.test_pull_dags import _dag
 from tests.ground_truth import sandbox_get
 
 # The push fixtures (local records, one push with a given configuration, the sandbox's write
-# log) and the scripted-HTTP hook, shared with tests/push and tests/hook.
-from tests.hook.conftest import make_connection, scripted_hook  # noqa: F401
+# log) and the scripted-HTTP hook, shared with tests/push and tests/intacct.
+from tests.intacct.conftest import make_connection, scripted_hook  # noqa: F401
 from tests.push.conftest import hook, push, records, writes  # noqa: F401
 
 

@@ -1,6 +1,6 @@
 """Bad-input catalogue, malformed or surprising answers from Intacct.
 
-The gateway is scripted byte for byte (tests/hook's scripted HTTP layer) and the answers go
+The gateway is scripted byte for byte (tests/intacct's scripted HTTP layer) and the answers go
 through the pull's own steps — land_query (what the extract tasks run), then map and load —
 into the real database. Three outcomes, each checked for "nothing lost":
 
@@ -28,13 +28,13 @@ from intacct_sync.sync_objects import OBJECTS
 
 from include.localenv.local_records import Line, LocalRecords
 from tests.bad_input.conftest import database_state
-from tests.hook import xmlbuild as X
-from tests.hook.conftest import Scripted
+from tests.intacct import xmlbuild as X
+from tests.intacct.conftest import Scripted
 
 pytestmark = pytest.mark.bad_input
 
 RUN = "bad-input-run"
-ATTEMPTS = 4  # tests/hook's FAST_RETRIES: a retryable answer is given this often
+ATTEMPTS = 4  # tests/intacct's FAST_RETRIES: a retryable answer is given this often
 MODIFIED = "11/20/2026 10:00:00"
 
 

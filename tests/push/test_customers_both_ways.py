@@ -6,7 +6,7 @@ and PostgreSQL."""
 from __future__ import annotations
 
 from tests.ground_truth import sandbox_get
-from tests.operators.test_pull_pipeline import _pull
+from tests.pull.test_pull_pipeline import _pull
 
 
 def _one(connection, sql: str, *params):

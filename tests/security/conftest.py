@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hook.conftest import make_connection  # noqa: F401 - fixture
+from tests.intacct.conftest import make_connection  # noqa: F401 - fixture
 from tests.ui.conftest import airflow, failing_customer  # noqa: F401 - fixtures
 
 GATEWAY_PATH = "/ia/xml/xmlgw.phtml"

@@ -21,7 +21,7 @@ from intacct_sync.sync_config import parse
 from include.localenv.local_records import Line, LocalRecords
 from tests.dags.test_pull_dags import _dag
 from tests.ground_truth import all_records, sandbox_get
-from tests.hook import xmlbuild as X
+from tests.intacct import xmlbuild as X
 
 pytestmark = pytest.mark.security
 

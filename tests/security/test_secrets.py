@@ -26,7 +26,7 @@ from intacct_sync.intacct.hook import IntacctHook, WriteFunction
 
 from include.localenv.local_records import LocalRecords
 from tests.dags.test_pull_dags import _dag
-from tests.hook.conftest import FAST_RETRIES
+from tests.intacct.conftest import FAST_RETRIES
 
 pytestmark = pytest.mark.security
 

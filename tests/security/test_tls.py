@@ -9,8 +9,8 @@ import pytest
 from intacct_sync.intacct.errors import IntacctCertificateError
 from intacct_sync.intacct.hook import IntacctHook
 
-from tests.hook import xmlbuild as X
-from tests.hook.conftest import FAST_RETRIES
+from tests.intacct import xmlbuild as X
+from tests.intacct.conftest import FAST_RETRIES
 
 pytestmark = pytest.mark.security
 

@@ -16,8 +16,8 @@ from intacct_sync.intacct.hook import IntacctHook
 from intacct_sync.intacct.xml_response import parse_response
 
 from tests.ground_truth import all_records, sandbox_get
-from tests.hook import xmlbuild as X
-from tests.hook.conftest import FAST_RETRIES
+from tests.intacct import xmlbuild as X
+from tests.intacct.conftest import FAST_RETRIES
 
 pytestmark = pytest.mark.security
 

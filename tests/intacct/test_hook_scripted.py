@@ -713,7 +713,7 @@ def _paged_hook(make_connection, pages: int, per_page: int = 200) -> IntacctHook
     """A hook whose gateway serves `pages` readByQuery/readMore pages generated on demand."""
     from requests.adapters import BaseAdapter
 
-    from tests.hook.conftest import answering
+    from tests.intacct.conftest import answering
 
     class Pager(BaseAdapter):
         served = 0

@@ -9,7 +9,7 @@ from decimal import Decimal
 from intacct_sync.intacct.hook import IntacctHook
 
 from tests.ground_truth import sandbox_get
-from tests.operators.test_pull_pipeline import _pull as _pull_objects
+from tests.pull.test_pull_pipeline import _pull as _pull_objects
 
 
 def _pull(run_id: str, connection, names) -> dict:

@@ -1,0 +1,1 @@
+"""Tests of intacct_sync.history."""
