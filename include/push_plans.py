@@ -295,6 +295,7 @@ def _document_planner(name: str, kind: str) -> Callable[..., Plan]:
         rows = _rows(
             connection,
             "SELECT d.*, c.intacct_customer_id AS customer_key,"
+            " c.intacct_contact_name AS customer_contact,"
             " c.intacct_recordno IS NOT NULL AS customer_linked,"
             f" {push_links.snapshot_sql(name, 'd')} AS pushed_snapshot"
             f" FROM {obj.table} d LEFT JOIN ar.customers c ON c.id = d.customer_id"
@@ -331,6 +332,8 @@ def _document_planner(name: str, kind: str) -> Callable[..., Plan]:
             except NotPushable as why:
                 result.rejected.append((row["id"], label, why))
                 continue
+            if kind == "invoice" and row["customer_contact"]:
+                fields = _with_bill_to(fields, row["customer_contact"])
             result.writes.append(
                 Write(name, row["id"], "create", _write(create, intacct_object, record, fields),
                       label, sent=row["pushed_snapshot"])
@@ -338,6 +341,19 @@ def _document_planner(name: str, kind: str) -> Callable[..., Plan]:
         return result
 
     return plan
+
+
+def _with_bill_to(fields: dict[str, Any], contact: str) -> dict[str, Any]:
+    """A bill-to contact's invoice (customer_source bill_to_contact): written to its Intacct
+    customer (customerid) with the contact as its bill-to, placed where create_invoice's
+    schema has it (after description, before currency). Payments carry no contact: they go
+    to the Intacct customer."""
+    out: dict[str, Any] = {}
+    for key, value in fields.items():
+        if key == "currency":
+            out["billto"] = {"contactname": contact}
+        out[key] = value
+    return out
 
 
 def _children(connection, table: str | None, parent: str | None, rows: list[dict]) -> dict:

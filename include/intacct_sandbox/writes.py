@@ -128,6 +128,7 @@ class ArDocument:
     currency: str = ""
     action: str = "Submit"
     lines: list[Line] = field(default_factory=list)
+    billto_contact: str = ""  # create_invoice <billto><contactname>: a bill-to contact
 
 
 DIMENSIONS = {  # line key -> (label in errors, valid values)
@@ -152,7 +153,8 @@ def parse_legacy_document(el: etree._Element, kind: str) -> ArDocument:
         number=_t(el, "invoiceno") if kind == "invoice" else _t(el, "adjustmentno"),
         docnumber=_t(el, "ponumber", "invoiceno") if kind == "invoice" else _t(el, "invoiceno"),
         description=_t(el, "description"), currency=_t(el, "currency"),
-        action=_t(el, "action") or "Submit")
+        action=_t(el, "action") or "Submit",
+        billto_contact=_t(_child(el, "billto"), "contactname"))
     items = _child(el, items_tag)
     for li in (items if items is not None else []):
         if not isinstance(li.tag, str):
@@ -310,6 +312,8 @@ class ArWriter:
             for key, value in cust.items():
                 if key.startswith(prefix + "."):
                     header[key] = value
+        if doc.billto_contact:  # the bill-to contact the invoice names (of the customer)
+            header["BILLTO.CONTACTNAME"] = header["BILLTOCONTACTNAME"] = doc.billto_contact
         child_name = name + "ITEM"
         child_keys = []
         for n, line in enumerate(doc.lines):

@@ -65,3 +65,62 @@ def test_customer_mode_is_unchanged_one_live_row_per_intacct_customer_id(clean_a
     clean_ar.rollback()
     # A contact row and the customer row of one id do not collide with each other.
     assert _insert(clean_ar, "Plain Customer AP", "C-PLAIN", "Plain AP")
+
+
+# -- push: invoices carry the bill-to contact, payments go to the Intacct customer -----------
+def _contact_customer(connection, customer: dict, contact: str, key: int) -> int:
+    """A local customer that is a bill-to contact of Intacct customer `customer`, already
+    linked (its contact's key `key`): the contact push itself is not part of this test."""
+    with connection, connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO ar.customers (origin, name, account_number, intacct_customer_id,"
+            " intacct_contact_name, intacct_recordno, currency)"
+            " VALUES ('local', %s, %s, %s, %s, %s, 'USD') RETURNING id",
+            (contact, customer["CUSTOMERID"], customer["CUSTOMERID"], contact, key),
+        )
+        return cursor.fetchone()[0]
+
+
+def test_invoices_of_two_contacts_carry_their_bill_to_and_payments_go_to_the_customer(
+    records, push, writes, clean_ar, intacct_connection, intacct_customer
+):
+    from include.localenv.local_records import Application, Line
+    from tests.ground_truth import sandbox_get
+
+    config = {"customer_source": "bill_to_contact"}
+    west = _contact_customer(clean_ar, intacct_customer, "Billing West", 990000001)
+    east = _contact_customer(clean_ar, intacct_customer, "Billing East", 990000002)
+    inv_west = records.document("invoices", west, "BT-W-1", [Line("120.00")])
+    records.document("invoices", east, "BT-E-1", [Line("80.00")])
+    assert push("invoices", **config).posted == 2
+    sent = {w["payload"]["invoiceno"]: w["payload"] for w in writes("create_invoice")}
+    for number, contact in (("BT-W-1", "Billing West"), ("BT-E-1", "Billing East")):
+        assert sent[number]["customerid"] == intacct_customer["CUSTOMERID"]
+        assert sent[number]["billto"]["contactname"] == contact
+    with clean_ar, clean_ar.cursor() as cursor:
+        cursor.execute("SELECT ar_recordno FROM ar.invoices WHERE id = %s", (inv_west,))
+        key = cursor.fetchone()[0]
+    record = sandbox_get(intacct_connection, "record", object="ARINVOICE", recordno=key)
+    assert record["CUSTOMERID"] == intacct_customer["CUSTOMERID"]
+    assert record["BILLTO.CONTACTNAME"] == "Billing West"
+
+    records.payment(west, "120.00", [Application(inv_west, "120.00")], reference="BT-PAY-1")
+    assert push("payments", **config).posted == 1
+    [payment] = writes("create_arpayment")
+    assert payment["payload"]["customerid"] == intacct_customer["CUSTOMERID"]
+    assert "billto" not in payment["payload"]
+
+    for name in ("invoices", "payments"):  # a re-run writes nothing twice
+        assert push(name, **config).posted == 0
+    assert writes() == []
+
+
+def test_customer_mode_invoices_carry_no_bill_to(records, push, writes):
+    from include.localenv.local_records import Line
+
+    customer = records.customer("Plain Billing Co", account_number="ACC-PLAINB")
+    assert push("customers").posted == 1
+    records.document("invoices", customer, "BT-PLAIN-1", [Line("10.00")])
+    assert push("invoices").posted == 1
+    [create] = writes("create_invoice")
+    assert "billto" not in create["payload"]
