@@ -17,7 +17,7 @@ from lxml import etree
 from .envelope import IntacctError
 from .formatting import Stamp, UtcStamp, parse_date_literal
 from .function_context import FunctionContext, Result
-from .object_definitions import lookup_object
+from .object_definitions import OBJECTS, lookup_object
 from .seed_data import (
     BANK_ACCOUNTS,
     CLASSES,
@@ -261,6 +261,27 @@ class ArWriter:
                   "MEGAENTITYKEY": ENTITIES[entity][1] if entity else None,
                   "MEGAENTITYNAME": ENTITIES[entity][0] if entity else None}
         return self.store.insert("CUSTOMER", record, self.ctx.now())
+
+    def create_contact(self, el: etree._Element) -> dict:
+        """A CONTACT on a customer's bill-to contact list (sandbox: CUSTOMERID, contacts.py);
+        CONTACTNAME is unique in the company."""
+        fields = flatten(el)
+        name = fields.get("CONTACTNAME", "")
+        if not name:
+            raise WriteError(bl("Required field Contact Name is missing."),
+                             could_not_create("contact"))
+        if self.store.find_by_id("CONTACT", name) is not None:
+            raise WriteError(
+                IntacctError("BL34000061", "", f"Another Contact with the given value(s) {name}"
+                             "  already exists", "Use a unique value instead."),
+                could_not_create("contact"))
+        customer = self.customer(fields.get("CUSTOMERID", ""), "Contact")
+        record = {k: v for k, v in fields.items() if k in OBJECTS["CONTACT"].field_set}
+        record.update({"CUSTOMERID": customer["CUSTOMERID"],
+                       "PRINTAS": fields.get("PRINTAS") or name,
+                       "STATUS": (fields.get("STATUS") or "active").lower(),
+                       "RECORDNO": self.store.allocate("CONTACT")})
+        return self.store.insert("CONTACT", record, self.ctx.now())
 
     # ------------------------------------------------------------------ invoices & adjustments
     def create_document(self, doc: ArDocument) -> dict:
@@ -655,6 +676,8 @@ def generic_create(ctx: FunctionContext, el: etree._Element, controlid: str) -> 
                     obj_el, "invoice" if name == "ARINVOICE" else "adjustment"))
             elif name == "ARPYMT":
                 rec = _generic_payment(writer, obj_el)
+            elif name == "CONTACT":
+                rec = writer.create_contact(obj_el)
             else:
                 raise WriteError(bl(f"Object definition {name} not found"))
         except WriteError as exc:
