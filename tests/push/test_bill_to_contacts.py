@@ -124,3 +124,65 @@ def test_customer_mode_invoices_carry_no_bill_to(records, push, writes):
     assert push("invoices").posted == 1
     [create] = writes("create_invoice")
     assert "billto" not in create["payload"]
+
+
+# -- push: local customers become CONTACTs under their Intacct customer --------------------
+def _customer(connection, customer_id: int) -> dict:
+    with connection, connection.cursor() as cursor:
+        cursor.execute("SELECT to_jsonb(c) FROM ar.customers c WHERE id = %s", (customer_id,))
+        return cursor.fetchone()[0]
+
+
+def test_two_contacts_of_one_customer_are_pushed_as_two_contacts_under_it(
+    records, push, writes, clean_ar, intacct_connection, intacct_customer
+):
+    from tests.ground_truth import sandbox_get
+
+    config = {"customer_source": "bill_to_contact"}
+    customer_id = intacct_customer["CUSTOMERID"]
+    north = _insert(clean_ar, "Acme North", customer_id, "Acme North AP")
+    south = _insert(clean_ar, "Acme South", customer_id, "Acme South AP")
+    counts = push("customers", **config)
+    assert (counts.posted, counts.failed) == (2, 0)
+    created = writes("create")
+    assert [(w["object"], w["payload"]["CONTACT"]["CONTACTNAME"],
+             w["payload"]["CONTACT"]["CUSTOMERID"]) for w in created] == [
+        ("CONTACT", "Acme North AP", customer_id), ("CONTACT", "Acme South AP", customer_id)]
+    for local, name in ((north, "Acme North AP"), (south, "Acme South AP")):
+        row = _customer(clean_ar, local)
+        assert row["intacct_customer_id"] == customer_id
+        contact = sandbox_get(intacct_connection, "record", object="CONTACT",
+                              recordno=row["intacct_recordno"])
+        assert (contact["CONTACTNAME"], contact["CUSTOMERID"]) == (name, customer_id)
+    assert push("customers", **config).posted == 0 and writes() == []  # nothing twice
+
+    with clean_ar, clean_ar.cursor() as cursor:  # a local change: an update of its CONTACT
+        cursor.execute("UPDATE ar.customers SET email = 'ap@north.example' WHERE id = %s",
+                       (north,))
+    assert push("customers", **config).posted == 1
+    [update] = writes()
+    assert (update["function"], update["object"]) == ("update", "CONTACT")
+    key = _customer(clean_ar, north)["intacct_recordno"]
+    assert sandbox_get(intacct_connection, "record", object="CONTACT",
+                       recordno=key)["EMAIL1"] == "ap@north.example"
+    assert push("customers", **config).posted == 0 and writes() == []
+
+
+def test_an_existing_contact_is_linked_and_one_under_another_customer_refused(
+    push, writes, clean_ar
+):
+    config = {"customer_source": "bill_to_contact"}
+    linked = _insert(clean_ar, "West", "C-00001", "Billing West")  # seeded under C-00001
+    wrong = _insert(clean_ar, "East", "C-00002", "Billing East")  # seeded under C-00001 too
+    bare = _insert(clean_ar, "No contact name", "C-00002", None)
+    counts = push("customers", **config)
+    assert (counts.posted, counts.linked, counts.failed) == (0, 1, 2)
+    assert writes() == []
+    assert _customer(clean_ar, linked)["intacct_recordno"] is not None
+    assert _customer(clean_ar, wrong)["intacct_recordno"] is None
+    with clean_ar, clean_ar.cursor() as cursor:
+        cursor.execute("SELECT record_id, message FROM intacct_sync.reconciliation_errors"
+                       " WHERE object = 'customers' ORDER BY record_id::bigint")
+        errors = dict(cursor.fetchall())
+    assert "C-00001" in errors[str(wrong)]
+    assert "customer_source" in errors[str(bare)]
