@@ -133,6 +133,17 @@ def _customer_source(value: object) -> str:
     return value
 
 
+def _pulls_supported(source: str, pull: dict[str, bool]) -> None:
+    """bill_to_contact: only the push is built; a pull would load CUSTOMER rows beside the
+    contacts and link documents by customer id alone, so it must be off (issue 17)."""
+    on = [name for name, enabled in pull.items() if enabled]
+    if source == "bill_to_contact" and on:
+        raise SyncConfigError(
+            f"{_where('customer_source')}='bill_to_contact' pushes bill-to contacts but cannot "
+            f"pull them yet: set {', '.join(f'pull.{n}' for n in on)} to false"
+        )
+
+
 def parse(value: object) -> SyncConfig:
     """A SyncConfig from the variable's JSON (text or already decoded); None = defaults."""
     if value in (None, ""):
@@ -155,8 +166,11 @@ def parse(value: object) -> SyncConfig:
         raise SyncConfigError(
             f"{_where('convenience_fee_mode')}={mode!r}: choose {' or '.join(FEE_MODES)}"
         )
+    pull = _flags("pull", value.get("pull", {}), PULL_OBJECTS)
+    source = _customer_source(value.get("customer_source", "customer"))
+    _pulls_supported(source, pull)
     return SyncConfig(
-        pull=_flags("pull", value.get("pull", {}), PULL_OBJECTS),
+        pull=pull,
         push=_flags("push", value.get("push", {}), PUSH_OBJECTS),
         lookback_minutes=int(
             _number(
@@ -198,7 +212,7 @@ def parse(value: object) -> SyncConfig:
             )
         ),
         sync_start=_moments("sync_start", value.get("sync_start", {}), PUSH_OBJECTS),
-        customer_source=_customer_source(value.get("customer_source", "customer")),
+        customer_source=source,
     )
 
 

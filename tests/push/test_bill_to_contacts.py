@@ -9,6 +9,9 @@ import pytest
 
 from include.sync_config import CUSTOMER_SOURCES, SyncConfigError, parse
 
+NO_PULL = dict.fromkeys(("customers", "invoices", "credit_notes", "payments"), False)
+BILL_TO_CONTACT = {"customer_source": "bill_to_contact", "pull": NO_PULL}
+
 
 def _insert(connection, name: str, customer_id: str, contact: str | None) -> int:
     with connection, connection.cursor() as cursor:
@@ -24,7 +27,8 @@ def _insert(connection, name: str, customer_id: str, contact: str | None) -> int
 def test_customer_source_defaults_to_customer_and_accepts_bill_to_contact():
     assert parse(None).customer_source == "customer"
     assert parse({}).customer_source == "customer"
-    assert parse({"customer_source": "bill_to_contact"}).customer_source == "bill_to_contact"
+    assert parse({"customer_source": "bill_to_contact", "pull": NO_PULL}).customer_source == (
+        "bill_to_contact")
     assert CUSTOMER_SOURCES == ("customer", "bill_to_contact")
 
 
@@ -35,6 +39,14 @@ def test_a_bad_customer_source_names_the_key_and_the_allowed_values(value):
     message = str(error.value)
     assert "intacct_sync_config: customer_source" in message
     assert "customer" in message and "bill_to_contact" in message
+
+
+def test_bill_to_contact_with_a_pull_on_is_refused_naming_the_pulls_to_turn_off():
+    with pytest.raises(SyncConfigError) as error:
+        parse({"customer_source": "bill_to_contact", "pull": {"customers": False}})
+    message = str(error.value)
+    assert "customer_source" in message and "pull.invoices" in message
+    assert "pull.customers" not in message
 
 
 # -- identity (migration 0018) ---------------------------------------------------------------
@@ -87,7 +99,7 @@ def test_invoices_of_two_contacts_carry_their_bill_to_and_payments_go_to_the_cus
     from include.localenv.local_records import Application, Line
     from tests.ground_truth import sandbox_get
 
-    config = {"customer_source": "bill_to_contact"}
+    config = BILL_TO_CONTACT
     west = _contact_customer(clean_ar, intacct_customer, "Billing West", 990000001)
     east = _contact_customer(clean_ar, intacct_customer, "Billing East", 990000002)
     inv_west = records.document("invoices", west, "BT-W-1", [Line("120.00")])
@@ -138,7 +150,7 @@ def test_two_contacts_of_one_customer_are_pushed_as_two_contacts_under_it(
 ):
     from tests.ground_truth import sandbox_get
 
-    config = {"customer_source": "bill_to_contact"}
+    config = BILL_TO_CONTACT
     customer_id = intacct_customer["CUSTOMERID"]
     north = _insert(clean_ar, "Acme North", customer_id, "Acme North AP")
     south = _insert(clean_ar, "Acme South", customer_id, "Acme South AP")
@@ -171,7 +183,7 @@ def test_two_contacts_of_one_customer_are_pushed_as_two_contacts_under_it(
 def test_an_existing_contact_is_linked_and_one_under_another_customer_refused(
     push, writes, clean_ar
 ):
-    config = {"customer_source": "bill_to_contact"}
+    config = BILL_TO_CONTACT
     linked = _insert(clean_ar, "West", "C-00001", "Billing West")  # seeded under C-00001
     wrong = _insert(clean_ar, "East", "C-00002", "Billing East")  # seeded under C-00001 too
     bare = _insert(clean_ar, "No contact name", "C-00002", None)
