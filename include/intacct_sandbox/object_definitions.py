@@ -163,6 +163,10 @@ LOCATIONENTITY_FIELDS = [
     "LEGALCOUNTRY", "ENABLELEGALCONTACT", "TAXID", *AUDIT, "RECORD_URL",
 ]
 
+# CONTACT (include/intacct_sandbox/contacts.py): Intacct's standard contact fields, plus the
+# sandbox's CUSTOMERID (whose bill-to contact list holds it).
+CONTACT_FIELDS = ["RECORDNO", *CONTACT_PARTS, "STATUS", "CUSTOMERID", *AUDIT, *MEGAENTITY]
+
 ARPAYMENT_FIELDS = [
     "RECORDNO", "RECORDTYPE", "CUSTOMERID", "CUSTOMERNAME", "STATE", "CURRENCY", "BASECURR",
     "RECEIPTDATE", "PAYMENTDATE", "DOCNUMBER", "RECORDID", "PAYMENTTYPE", "PAYMENTMETHOD",
@@ -217,6 +221,7 @@ OBJECTS: dict[str, ObjectDef] = {
              iso_dates_in_read=True),
         _def("AUDITHISTORY", AUDITHISTORY_FIELDS, None, "Audit History"),
         _def("LOCATIONENTITY", LOCATIONENTITY_FIELDS, "LOCATIONID", "Entity"),
+        _def("CONTACT", CONTACT_FIELDS, "CONTACTNAME", "Contact", writable=True),
     )
 }
 

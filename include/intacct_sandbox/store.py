@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from . import contacts
 from .conditions import And, Between, Compare, ConditionCompiler, InList, Node, range_hints
 from .formatting import Stamp, TimeZoneFormatter, UtcStamp, parse_date_literal
 from .object_definitions import OBJECTS, is_known_field
@@ -83,7 +84,11 @@ def visible_to(entity: str | None, record: dict) -> bool:
 
 CHILD_OF = {"ARINVOICE": "ARINVOICEITEM", "ARADJUSTMENT": "ARADJUSTMENTITEM",
             "ARPYMT": "ARPYMTDETAIL", "SODOCUMENT": "SODOCUMENTENTRY"}
-ID_FIELDS = {"CUSTOMER": "CUSTOMERID", "ARINVOICE": "RECORDID", "ARADJUSTMENT": "RECORDID",
+# Objects without seeded segments: every record lives in the overlay (a few, seeded by their
+# own module).
+OVERLAY_ONLY = (contacts.OBJECT,)
+ID_FIELDS = {contacts.OBJECT: "CONTACTNAME", "CUSTOMER": "CUSTOMERID",
+             "ARINVOICE": "RECORDID", "ARADJUSTMENT": "RECORDID",
              "SODOCUMENT": "DOCID", "LOCATIONENTITY": "LOCATIONID"}
 # The field of a child record that holds its parent's RECORDNO.
 PARENT_KEY = {"ARINVOICEITEM": ("ARINVOICE", "RECORDKEY"),
@@ -98,17 +103,19 @@ class Store:
         self.tz = tz
         self.lock = threading.RLock()
         self.segments = world.segments
+        names = (*self.segments, *OVERLAY_ONLY)
         self.state = StoreState(
-            overlay={name: {} for name in self.segments},
+            overlay={name: {} for name in names},
             children={}, ids={name: {} for name in ID_FIELDS},
-            next_recordno={name: self._first_free(name) for name in self.segments},
+            next_recordno={name: self._first_free(name) for name in names},
             version=0)
         self._cache: dict[tuple, object] = {}
         self._child_base = self._base_children()
+        contacts.seed(self, world)
 
     # ----------------------------------------------------------------- state
     def _first_free(self, name: str) -> int:
-        top = max((s.first_recordno + s.count for s in self.segments[name]), default=0)
+        top = max((s.first_recordno + s.count for s in self.segments.get(name, ())), default=0)
         return max(top + 10_000, 2_000_001)
 
     def savepoint(self) -> StoreState:

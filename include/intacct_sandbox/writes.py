@@ -17,7 +17,7 @@ from lxml import etree
 from .envelope import IntacctError
 from .formatting import Stamp, UtcStamp, parse_date_literal
 from .function_context import FunctionContext, Result
-from .object_definitions import lookup_object
+from .object_definitions import OBJECTS, lookup_object
 from .seed_data import (
     BANK_ACCOUNTS,
     CLASSES,
@@ -128,6 +128,7 @@ class ArDocument:
     currency: str = ""
     action: str = "Submit"
     lines: list[Line] = field(default_factory=list)
+    billto_contact: str = ""  # create_invoice <billto><contactname>: a bill-to contact
 
 
 DIMENSIONS = {  # line key -> (label in errors, valid values)
@@ -152,7 +153,8 @@ def parse_legacy_document(el: etree._Element, kind: str) -> ArDocument:
         number=_t(el, "invoiceno") if kind == "invoice" else _t(el, "adjustmentno"),
         docnumber=_t(el, "ponumber", "invoiceno") if kind == "invoice" else _t(el, "invoiceno"),
         description=_t(el, "description"), currency=_t(el, "currency"),
-        action=_t(el, "action") or "Submit")
+        action=_t(el, "action") or "Submit",
+        billto_contact=_t(_child(el, "billto"), "contactname"))
     items = _child(el, items_tag)
     for li in (items if items is not None else []):
         if not isinstance(li.tag, str):
@@ -260,6 +262,27 @@ class ArWriter:
                   "MEGAENTITYNAME": ENTITIES[entity][0] if entity else None}
         return self.store.insert("CUSTOMER", record, self.ctx.now())
 
+    def create_contact(self, el: etree._Element) -> dict:
+        """A CONTACT on a customer's bill-to contact list (sandbox: CUSTOMERID, contacts.py);
+        CONTACTNAME is unique in the company."""
+        fields = flatten(el)
+        name = fields.get("CONTACTNAME", "")
+        if not name:
+            raise WriteError(bl("Required field Contact Name is missing."),
+                             could_not_create("contact"))
+        if self.store.find_by_id("CONTACT", name) is not None:
+            raise WriteError(
+                IntacctError("BL34000061", "", f"Another Contact with the given value(s) {name}"
+                             "  already exists", "Use a unique value instead."),
+                could_not_create("contact"))
+        customer = self.customer(fields.get("CUSTOMERID", ""), "Contact")
+        record = {k: v for k, v in fields.items() if k in OBJECTS["CONTACT"].field_set}
+        record.update({"CUSTOMERID": customer["CUSTOMERID"],
+                       "PRINTAS": fields.get("PRINTAS") or name,
+                       "STATUS": (fields.get("STATUS") or "active").lower(),
+                       "RECORDNO": self.store.allocate("CONTACT")})
+        return self.store.insert("CONTACT", record, self.ctx.now())
+
     # ------------------------------------------------------------------ invoices & adjustments
     def create_document(self, doc: ArDocument) -> dict:
         label = "Invoice" if doc.kind == "invoice" else "Adjustment"
@@ -310,6 +333,8 @@ class ArWriter:
             for key, value in cust.items():
                 if key.startswith(prefix + "."):
                     header[key] = value
+        if doc.billto_contact:  # the bill-to contact the invoice names (of the customer)
+            header["BILLTO.CONTACTNAME"] = header["BILLTOCONTACTNAME"] = doc.billto_contact
         child_name = name + "ITEM"
         child_keys = []
         for n, line in enumerate(doc.lines):
@@ -651,6 +676,8 @@ def generic_create(ctx: FunctionContext, el: etree._Element, controlid: str) -> 
                     obj_el, "invoice" if name == "ARINVOICE" else "adjustment"))
             elif name == "ARPYMT":
                 rec = _generic_payment(writer, obj_el)
+            elif name == "CONTACT":
+                rec = writer.create_contact(obj_el)
             else:
                 raise WriteError(bl(f"Object definition {name} not found"))
         except WriteError as exc:

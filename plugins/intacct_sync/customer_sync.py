@@ -72,6 +72,12 @@ def snapshot(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def contact_snapshot(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The synced fields of a bill-to contact customer (customer_source bill_to_contact): a
+    CONTACT has no currency (its invoices take the Intacct customer's), so it is not synced."""
+    return {**snapshot(row), "currency": None}
+
+
 def decide(local: dict, synced: dict | None, intacct: dict) -> Outcome:
     """The one rule for a linked customer: which side changed since the last sync."""
     if local == intacct:

@@ -18,6 +18,10 @@ PUSH_OBJECTS = ("customers", "invoices", "credit_notes", "payments", "convenienc
 DIMENSION_KEYS = ("locationid", "departmentid")
 FEE_LINE_KEYS = ("glaccountno", *DIMENSION_KEYS, "projectid", "classid")
 FEE_MODES = ("write_on", "write_off")
+# Where local customers come from in Intacct: CUSTOMER records (one local customer each), or
+# the bill-to contacts of CUSTOMER records (several local customers for one Intacct customer;
+# identity (intacct_customer_id, intacct_contact_name), migration 0018).
+CUSTOMER_SOURCES = ("customer", "bill_to_contact")
 # An hour of overlap is what keeps a late-committing batch (and a DST fall-back hour) in view.
 MIN_LOOKBACK_MINUTES = 60
 # sync_start "beginning": no cut-over (stored as the earliest time there is).
@@ -50,6 +54,7 @@ class SyncConfig:
     # hourly run reads the whole company and every local record is pushed (a small company,
     # the demo).
     sync_start: dict[str, datetime] = field(default_factory=dict)
+    customer_source: str = "customer"
 
 
 def _where(key: str) -> str:
@@ -119,6 +124,26 @@ def _moments(key: str, value: object, known: tuple[str, ...]) -> dict[str, datet
     return moments
 
 
+def _customer_source(value: object) -> str:
+    """One of CUSTOMER_SOURCES; anything else is refused, naming the allowed values."""
+    if not isinstance(value, str) or value not in CUSTOMER_SOURCES:
+        raise SyncConfigError(
+            f"{_where('customer_source')}={value!r}: choose {' or '.join(CUSTOMER_SOURCES)}"
+        )
+    return value
+
+
+def _pulls_supported(source: str, pull: dict[str, bool]) -> None:
+    """bill_to_contact: only the push is built; a pull would load CUSTOMER rows beside the
+    contacts and link documents by customer id alone, so it must be off (issue 17)."""
+    on = [name for name, enabled in pull.items() if enabled]
+    if source == "bill_to_contact" and on:
+        raise SyncConfigError(
+            f"{_where('customer_source')}='bill_to_contact' pushes bill-to contacts but cannot "
+            f"pull them yet: set {', '.join(f'pull.{n}' for n in on)} to false"
+        )
+
+
 def parse(value: object) -> SyncConfig:
     """A SyncConfig from the variable's JSON (text or already decoded); None = defaults."""
     if value in (None, ""):
@@ -141,8 +166,11 @@ def parse(value: object) -> SyncConfig:
         raise SyncConfigError(
             f"{_where('convenience_fee_mode')}={mode!r}: choose {' or '.join(FEE_MODES)}"
         )
+    pull = _flags("pull", value.get("pull", {}), PULL_OBJECTS)
+    source = _customer_source(value.get("customer_source", "customer"))
+    _pulls_supported(source, pull)
     return SyncConfig(
-        pull=_flags("pull", value.get("pull", {}), PULL_OBJECTS),
+        pull=pull,
         push=_flags("push", value.get("push", {}), PUSH_OBJECTS),
         lookback_minutes=int(
             _number(
@@ -184,6 +212,7 @@ def parse(value: object) -> SyncConfig:
             )
         ),
         sync_start=_moments("sync_start", value.get("sync_start", {}), PUSH_OBJECTS),
+        customer_source=source,
     )
 
 

@@ -146,7 +146,10 @@ def plan_customers(connection, hook, config: SyncConfig) -> Plan:
     number, then name, never over a conflicting account number) or created. Linked customers,
     whichever side created them, sync both ways (intacct_sync/customer_sync.py): a local change
     since the last sync is sent as an update, unless Intacct changed too (a conflict: Intacct
-    wins, recorded); Intacct's current version is read first."""
+    wins, recorded); Intacct's current version is read first. With customer_source
+    bill_to_contact the local customers are CONTACTs of Intacct customers (`_plan_contacts`)."""
+    if config.customer_source == "bill_to_contact":
+        return _plan_contacts(connection, hook)
     rows = _rows(
         connection,
         "SELECT c.*, s.synced, (SELECT count(*) FROM intacct_sync.pushes p"
@@ -210,6 +213,100 @@ def plan_customers(connection, hook, config: SyncConfig) -> Plan:
         elif outcome is customer_sync.Outcome.IN_SYNC:
             plan.settled.append(Write("customers", row["id"], "synced", None, label, link=link))
         else:  # Intacct changed too: Intacct wins, the customers pull applies its version
+            why = customer_sync.conflict(row["id"], local, intacct)
+            plan.rejected.append((row["id"], label, NotPushable(why.error, why.hint)))
+    return plan
+
+
+def _plan_contacts(connection, hook) -> Plan:
+    """Bill-to contacts: a new local customer is linked to the CONTACT of the same name if
+    Intacct has it under the same customer (else a reconciliation error), or created under
+    its Intacct customer; a linked one changed locally is sent as an update of its CONTACT,
+    by the same both-ways rule as customers (customer_sync.decide)."""
+    from intacct_sync.intacct import xml_request as rq
+
+    rows = _rows(
+        connection,
+        "SELECT c.*, s.synced, (SELECT count(*) FROM intacct_sync.pushes p"
+        "  WHERE p.object = %(object)s AND p.local_id = c.id) AS posts"
+        " FROM ar.customers c LEFT JOIN intacct_sync.customer_sync s ON s.customer_id = c.id"
+        " WHERE c.deleted_at IS NULL AND (c.origin = 'local' OR c.intacct_recordno IS NOT NULL)"
+        f" AND {_not_ignored('c')} ORDER BY c.id",
+        {"object": "customers"},
+    )
+    plan = Plan()
+    new = [r for r in rows if r["intacct_recordno"] is None]
+    changed = [r for r in rows if r["intacct_recordno"] is not None
+               and customer_sync.contact_snapshot(r) != r["synced"]]  # fmt: skip
+    names = sorted({r["intacct_contact_name"] for r in new
+                    if r["intacct_contact_name"] and _xml_safe(r["intacct_contact_name"])})
+    existing: dict[str, dict[str, Any]] = {}
+    for i in range(0, len(names), 100):
+        for found in hook.read_by_query("CONTACT", ["RECORDNO", "CONTACTNAME", "CUSTOMERID"],
+                                        rq.in_("CONTACTNAME", names[i : i + 100])):
+            existing[str(found["CONTACTNAME"])] = found
+    for row in new:
+        label = f"bill-to contact {row['intacct_contact_name']} ({row['name']})"
+        if not row["intacct_customer_id"] or not row["intacct_contact_name"]:
+            plan.rejected.append((row["id"], label, NotPushable(
+                "customer_source is bill_to_contact: a local customer is a bill-to contact of"
+                " an Intacct customer and needs intacct_customer_id and intacct_contact_name",
+                "Set the Intacct customer id and the contact name of the customer, then "
+                "retry.")))  # fmt: skip
+            continue
+        payload = customer_mapping.to_contact(row)
+        found = existing.get(row["intacct_contact_name"])
+        if found is not None and found.get("CUSTOMERID") != row["intacct_customer_id"]:
+            plan.rejected.append((row["id"], label, NotPushable(
+                f"Intacct has contact {row['intacct_contact_name']!r} under customer "
+                f"{found.get('CUSTOMERID')}, not {row['intacct_customer_id']}: not linked",
+                "Contact names are unique in Intacct: give this contact another name, or "
+                "fix its Intacct customer id, then retry.")))  # fmt: skip
+        elif found is not None:
+            plan.links.append((row["id"], found["RECORDNO"], row["intacct_customer_id"],
+                               digest(payload)))  # fmt: skip
+        else:
+            synced = json.dumps(customer_sync.contact_snapshot(row))
+            plan.writes.append(
+                Write(
+                    "customers", row["id"], "create",
+                    _write("create", "CONTACT", _record("customers", row), payload),
+                    label, digest=digest(payload),
+                    link={"customer_id": row["intacct_customer_id"], "synced": synced},
+                )
+            )  # fmt: skip
+    current: dict[int, dict[str, Any]] = {}
+    keys = [str(r["intacct_recordno"]) for r in changed]
+    for i in range(0, len(keys), 100):
+        current.update(customer_mapping.contact_versions(list(hook.read_by_query(
+            "CONTACT", list(customer_mapping.CONTACT_FIELDS),
+            rq.in_("RECORDNO", keys[i : i + 100])))))  # fmt: skip
+    for row in changed:
+        label = f"bill-to contact {row['intacct_contact_name']} ({row['name']})"
+        local = customer_sync.contact_snapshot(row)
+        intacct = current.get(int(row["intacct_recordno"]))
+        if intacct is None:
+            plan.rejected.append((row["id"], label, NotPushable(
+                f"Intacct contact RECORDNO {row['intacct_recordno']} was not found (deleted?):"
+                " the local change was not pushed",
+                "Check the contact in Intacct; link the local customer again or delete it.")))
+            continue
+        outcome = customer_sync.decide(local, row["synced"], intacct)
+        link = {"synced": json.dumps(local)}
+        if outcome is customer_sync.Outcome.LOCAL_CHANGE:
+            payload = customer_mapping.to_contact(row)
+            plan.writes.append(
+                Write(
+                    "customers", row["id"], "update",
+                    _write("update", "CONTACT", _record("customers", row),
+                           {"RECORDNO": row["intacct_recordno"], **payload},
+                           version=str(row["posts"])),
+                    label, digest=digest(payload), link=link,
+                )
+            )  # fmt: skip
+        elif outcome is customer_sync.Outcome.IN_SYNC:
+            plan.settled.append(Write("customers", row["id"], "synced", None, label, link=link))
+        else:
             why = customer_sync.conflict(row["id"], local, intacct)
             plan.rejected.append((row["id"], label, NotPushable(why.error, why.hint)))
     return plan
@@ -299,6 +396,7 @@ def _document_planner(name: str, kind: str) -> Callable[..., Plan]:
         rows = _rows(
             connection,
             "SELECT d.*, c.intacct_customer_id AS customer_key,"
+            " c.intacct_contact_name AS customer_contact,"
             " c.intacct_recordno IS NOT NULL AS customer_linked,"
             f" {push_links.snapshot_sql(name, 'd')} AS pushed_snapshot"
             f" FROM {obj.table} d LEFT JOIN ar.customers c ON c.id = d.customer_id"
@@ -335,6 +433,8 @@ def _document_planner(name: str, kind: str) -> Callable[..., Plan]:
             except NotPushable as why:
                 result.rejected.append((row["id"], label, why))
                 continue
+            if kind == "invoice" and row["customer_contact"]:
+                fields = _with_bill_to(fields, row["customer_contact"])
             result.writes.append(
                 Write(name, row["id"], "create", _write(create, intacct_object, record, fields),
                       label, sent=row["pushed_snapshot"])
@@ -342,6 +442,19 @@ def _document_planner(name: str, kind: str) -> Callable[..., Plan]:
         return result
 
     return plan
+
+
+def _with_bill_to(fields: dict[str, Any], contact: str) -> dict[str, Any]:
+    """A bill-to contact's invoice (customer_source bill_to_contact): written to its Intacct
+    customer (customerid) with the contact as its bill-to, placed where create_invoice's
+    schema has it (after description, before currency). Payments carry no contact: they go
+    to the Intacct customer."""
+    out: dict[str, Any] = {}
+    for key, value in fields.items():
+        if key == "currency":
+            out["billto"] = {"contactname": contact}
+        out[key] = value
+    return out
 
 
 def _children(connection, table: str | None, parent: str | None, rows: list[dict]) -> dict:
