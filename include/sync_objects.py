@@ -6,7 +6,7 @@ If two objects differ only in data, the difference belongs here, not in copied c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,10 @@ class SyncObject:
     # A/R records this object's children touch: refreshed in the same run (the A/R record is
     # the truth for paid and due; an Order Entry document does not change when paid).
     balances: tuple[Balance, ...] = ()
+    # Invoices / credit notes: which Intacct source this entry reads (stored per row as
+    # intacct_source), and the records of it that load ((field, value), see Read.filter).
+    source: str = "order_entry"
+    keep: tuple[str, str] | None = None
 
     @property
     def dag_id(self) -> str:
@@ -259,6 +263,7 @@ INVOICE_SOURCES = ("order_entry", "accounts_receivable", "both")
 AR_ENTERED = ("MODULEKEY", "4.AR")
 _AR_HEADER = (
     "RECORDNO",
+    "RECORDTYPE",
     "RECORDID",
     "STATE",
     "CUSTOMERID",
@@ -333,6 +338,21 @@ def reads(name: str, invoice_source: str = "order_entry") -> list[Read]:
         return [sources["order_entry"], Read(ar.source, ar.intacct_object, ar.fields,
                                               ar.mapping, ar.children, filter=AR_ENTERED)]
     return [sources[invoice_source]]
+
+
+def sourced(name: str, invoice_source: str = "order_entry") -> list[SyncObject]:
+    """The registry entry of `name` once per source it reads under `invoice_source`: what
+    extract, map and load run with (one registry; the source only swaps its Intacct side)."""
+    obj = OBJECTS[name]
+    if name not in _READS:
+        return [obj]
+    return [
+        replace(obj, intacct_object=r.intacct_object, fields=r.fields, mapping=r.mapping,
+                children=r.children, docparid=r.docparid, source=r.source, keep=r.filter,
+                total_field="TRX_TOTAL" if r.source == "order_entry" else "TRX_TOTALENTERED",
+                description=f"{obj.description} Source: {r.source}.")
+        for r in reads(name, invoice_source)
+    ]
 
 
 def push_order() -> list[str]:
