@@ -84,6 +84,14 @@ class SyncObject:
         return f"intacct_{self.name}"
 
     @property
+    def source_clause(self) -> tuple[str, tuple[str, ...]]:
+        """SQL (and its parameter) narrowing this object's table to the rows of its source:
+        key sets and deletions of one source must not touch the other's rows."""
+        if self.name in _READS:
+            return " AND intacct_source = %s", (self.source,)
+        return "", ()
+
+    @property
     def skips_inactive_customers(self) -> bool:
         """Only documents of active customers are imported (design.md, Customers)."""
         return self.table in ("ar.invoices", "ar.credit_notes")

@@ -132,7 +132,7 @@ def test_a_document_and_an_ar_invoice_with_the_same_recordno_both_load(
         "ARINVOICEITEM", list(ar_entered.children.fields), f"RECORDKEY = {truth['RECORDNO']}")]
     assert int(record["RECORDNO"]) not in oe and lines
     mapped = ar_documents.map_records(
-        pd.DataFrame([dict(record, RECORDNO=min(oe))]), pd.DataFrame(lines))
+        pd.DataFrame([dict(record, RECORDNO=str(min(oe)))]), pd.DataFrame(lines))
     mapped.rows = stamp(mapped.rows, {str(min(oe)): None}, COMPANY_TZ)
     counts = load(clean_ar, ar_entered, mapped)
 
