@@ -43,8 +43,8 @@ CASES = [
         Case('{"batch_size": 500}',
              "intacct_sync_config has no key batch_size; known: alert_after_hours,"
              " convenience_fee_line, convenience_fee_mode, dimensions, invoice_glaccountno,"
-             " invoice_source, keyset_comparison_hours, lookback_minutes, overpayment_dimensions, pull, push,"
-             " sync_start, undeposited_funds_account"),
+             " invoice_source, keyset_comparison_hours, lookback_minutes, overpayment_dimensions,"
+             " pull, push, sync_start, undeposited_funds_account"),
         id="config-unknown-key",
     ),
     pytest.param(

@@ -9,6 +9,7 @@ import pandas as pd
 from intacct_sync.hooks.intacct import IntacctHook
 from intacct_sync.operators.extract import IntacctExtractOperator
 
+from include import tieout
 from include.loading import load
 from include.mapping import ar_documents
 from include.pull import map_and_load
@@ -86,6 +87,8 @@ def test_accounts_receivable_mode_loads_ar_invoices_and_adjustments_with_balance
             f" JOIN {OBJECTS[name].table} d ON d.id = l.{OBJECTS[name].child_parent_column}",
         )
         assert lines >= len(truth)
+        assert tieout.compute(IntacctHook(), clean_ar, name, "accounts_receivable")["ok"]
+        assert not tieout.compute(IntacctHook(), clean_ar, name)["ok"]  # OE is not the truth
 
 
 def test_both_mode_counts_each_order_entry_ar_record_once(intacct_connection, clean_ar):
@@ -110,6 +113,7 @@ def test_both_mode_counts_each_order_entry_ar_record_once(intacct_connection, cl
         linked = {int(k) for k, _ in rows}
         assert {int(d["PRRECORDKEY"]) for d in docs.values() if d["PRRECORDKEY"]} <= linked
         assert not set(generated) & set(_local(clean_ar, name, "accounts_receivable"))
+        assert tieout.compute(IntacctHook(), clean_ar, name, "both")["ok"]
 
 
 def test_a_document_and_an_ar_invoice_with_the_same_recordno_both_load(
