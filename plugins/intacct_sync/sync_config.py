@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from intacct_sync.sync_objects import INVOICE_SOURCES
+
 VARIABLE = "intacct_sync_config"
 PULL_OBJECTS = ("customers", "invoices", "credit_notes", "payments")
 PUSH_OBJECTS = ("customers", "invoices", "credit_notes", "payments", "convenience_fees")
@@ -55,6 +57,8 @@ class SyncConfig:
     # the demo).
     sync_start: dict[str, datetime] = field(default_factory=dict)
     customer_source: str = "customer"
+    # Where invoices / credit notes come from (intacct_sync/sync_objects.py INVOICE_SOURCES, reads).
+    invoice_source: str = "order_entry"
 
 
 def _where(key: str) -> str:
@@ -144,6 +148,14 @@ def _pulls_supported(source: str, pull: dict[str, bool]) -> None:
         )
 
 
+def _invoice_source(value: object) -> str:
+    """order_entry (default), accounts_receivable or both: see sync_objects.INVOICE_SOURCES."""
+    if not isinstance(value, str) or value not in INVOICE_SOURCES:
+        choices = f"{', '.join(INVOICE_SOURCES[:-1])} or {INVOICE_SOURCES[-1]}"
+        raise SyncConfigError(f"{_where('invoice_source')}={value!r}: choose {choices}")
+    return value
+
+
 def parse(value: object) -> SyncConfig:
     """A SyncConfig from the variable's JSON (text or already decoded); None = defaults."""
     if value in (None, ""):
@@ -213,6 +225,7 @@ def parse(value: object) -> SyncConfig:
         ),
         sync_start=_moments("sync_start", value.get("sync_start", {}), PUSH_OBJECTS),
         customer_source=source,
+        invoice_source=_invoice_source(value.get("invoice_source", SyncConfig.invoice_source)),
     )
 
 

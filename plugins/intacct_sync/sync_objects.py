@@ -6,7 +6,7 @@ If two objects differ only in data, the difference belongs here, not in copied c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -75,10 +75,22 @@ class SyncObject:
     # A/R records this object's children touch: refreshed in the same run (the A/R record is
     # the truth for paid and due; an Order Entry document does not change when paid).
     balances: tuple[Balance, ...] = ()
+    # Invoices / credit notes: which Intacct source this entry reads (stored per row as
+    # intacct_source), and the records of it that load ((field, value), see Read.filter).
+    source: str = "order_entry"
+    keep: tuple[str, str] | None = None
 
     @property
     def dag_id(self) -> str:
         return f"intacct_{self.name}"
+
+    @property
+    def source_clause(self) -> tuple[str, tuple[str, ...]]:
+        """SQL (and its parameter) narrowing this object's table to the rows of its source:
+        key sets and deletions of one source must not touch the other's rows."""
+        if self.name in _READS:
+            return " AND intacct_source = %s", (self.source,)
+        return "", ()
 
     @property
     def skips_inactive_customers(self) -> bool:
@@ -248,6 +260,108 @@ OBJECTS: dict[str, SyncObject] = {
         ),
     )
 }
+
+
+# Where invoices and credit notes are read from (intacct_sync_config `invoice_source`).
+# order_entry: SODOCUMENT "Sales Invoice" / "Sales Return" (the product spec's default);
+# accounts_receivable: ARINVOICE / ARADJUSTMENT entered in A/R (companies without Order Entry);
+# both: Order Entry documents, plus the A/R records entered in A/R (MODULEKEY 4.AR). An A/R
+# record Order Entry generated (MODULEKEY 8.SO) is its OE document's PRRECORDKEY and is
+# counted once, as that document.
+INVOICE_SOURCES = ("order_entry", "accounts_receivable", "both")
+AR_ENTERED = ("MODULEKEY", "4.AR")
+_AR_HEADER = (
+    "RECORDNO",
+    "RECORDTYPE",
+    "RECORDID",
+    "STATE",
+    "CUSTOMERID",
+    "CUSTOMERNAME",
+    "CURRENCY",
+    "MEGAENTITYID",
+    "WHENCREATED",
+    "WHENDUE",
+    "TRX_TOTALENTERED",
+    "TRX_TOTALPAID",
+    "TRX_TOTALDUE",
+    "DESCRIPTION",
+    "MODULEKEY",
+    "WHENMODIFIED",
+)
+_AR_LINE_FIELDS = (
+    "RECORDNO",
+    "RECORDKEY",
+    "LINE_NO",
+    "ITEMID",
+    "ENTRYDESCRIPTION",
+    "TRX_AMOUNT",
+    *_DIMENSIONS,
+)
+
+
+@dataclass(frozen=True)
+class Read:
+    """One Intacct source of an object's records; `source` is stored per row (intacct_source)
+    because SODOCUMENT and ARINVOICE RECORDNOs are separate number spaces."""
+
+    source: str
+    intacct_object: str
+    fields: tuple[str, ...]
+    mapping: str
+    children: Children
+    docparid: str | None = None
+    filter: tuple[str, str] | None = None  # (field, value): read only records with it
+
+
+_READS: dict[str, dict[str, Read]] = {
+    name: {
+        "order_entry": Read(
+            "order_entry", "SODOCUMENT", _SO_HEADER, "sales_documents", _SO_LINES, docparid
+        ),
+        "accounts_receivable": Read(
+            "accounts_receivable",
+            ar_object,
+            _AR_HEADER,
+            "ar_documents",
+            Children(f"{ar_object}ITEM", "RECORDKEY", _AR_LINE_FIELDS),
+        ),
+    }
+    for name, docparid, ar_object in (
+        ("invoices", "Sales Invoice", "ARINVOICE"),
+        ("credit_notes", "Sales Return", "ARADJUSTMENT"),
+    )
+}
+
+
+def reads(name: str, invoice_source: str = "order_entry") -> list[Read]:
+    """What to read for object `name` under `invoice_source`, in load order (OE first)."""
+    if invoice_source not in INVOICE_SOURCES:
+        raise ValueError(f"invoice_source {invoice_source!r} is not one of {INVOICE_SOURCES}")
+    sources = _READS.get(name)
+    if sources is None:  # customers, payments: one source whatever the setting
+        obj = OBJECTS[name]
+        return [Read("intacct", obj.intacct_object, obj.fields, obj.mapping,
+                     obj.children, obj.docparid)]  # type: ignore[arg-type]
+    if invoice_source == "both":
+        ar = sources["accounts_receivable"]
+        return [sources["order_entry"], Read(ar.source, ar.intacct_object, ar.fields,
+                                              ar.mapping, ar.children, filter=AR_ENTERED)]
+    return [sources[invoice_source]]
+
+
+def sourced(name: str, invoice_source: str = "order_entry") -> list[SyncObject]:
+    """The registry entry of `name` once per source it reads under `invoice_source`: what
+    extract, map and load run with (one registry; the source only swaps its Intacct side)."""
+    obj = OBJECTS[name]
+    if name not in _READS:
+        return [obj]
+    return [
+        replace(obj, intacct_object=r.intacct_object, fields=r.fields, mapping=r.mapping,
+                children=r.children, docparid=r.docparid, source=r.source, keep=r.filter,
+                total_field="TRX_TOTAL" if r.source == "order_entry" else "TRX_TOTALENTERED",
+                description=f"{obj.description} Source: {r.source}.")
+        for r in reads(name, invoice_source)
+    ]
 
 
 def push_order() -> list[str]:

@@ -42,10 +42,16 @@ CASES = [
     pytest.param(
         Case('{"batch_size": 500}',
              "intacct_sync_config has no key batch_size; known: alert_after_hours,"
-             " convenience_fee_line, convenience_fee_mode, dimensions, invoice_glaccountno,"
-             " keyset_comparison_hours, lookback_minutes, overpayment_dimensions, pull, push,"
-             " sync_start, undeposited_funds_account"),
+             " convenience_fee_line, convenience_fee_mode, customer_source, dimensions,"
+             " invoice_glaccountno, invoice_source, keyset_comparison_hours, lookback_minutes,"
+             " overpayment_dimensions, pull, push, sync_start, undeposited_funds_account"),
         id="config-unknown-key",
+    ),
+    pytest.param(
+        Case('{"invoice_source": "ar"}',
+             "intacct_sync_config: invoice_source='ar': choose order_entry,"
+             " accounts_receivable or both", dag="invoices"),
+        id="config-invoice-source-unknown",
     ),
     pytest.param(
         Case('{"pull": {"invoice": false}}',

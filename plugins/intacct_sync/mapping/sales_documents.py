@@ -75,6 +75,7 @@ def map_records(headers: pd.DataFrame, children: pd.DataFrame | None = None) -> 
     rows = pd.DataFrame(
         {
             "intacct_recordno": column(headers, "RECORDNO"),
+            "intacct_source": "order_entry",  # migration 0017; the registry's Read.source
             "intacct_docid": column(headers, "DOCID"),
             "ar_recordno": column(headers, "PRRECORDKEY"),
             "number": column(headers, "DOCNO"),

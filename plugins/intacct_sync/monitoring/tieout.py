@@ -19,7 +19,7 @@ from typing import Any
 
 from psycopg2.extras import Json
 
-from intacct_sync.sync_objects import OBJECTS, Balance, SyncObject
+from intacct_sync.sync_objects import OBJECTS, Balance, SyncObject, sourced
 
 CENT = Decimal("0.01")
 AMOUNTS = ("sum", "paid", "due")  # "sum" is the record's total (kept under its old name)
@@ -49,38 +49,57 @@ def _money(value: Any) -> Decimal:
     return Decimal(str(value or 0))
 
 
-def intacct_totals(hook, name: str) -> tuple[dict, dict]:
-    """(all records, records the AR database should hold) per entity."""
-    obj = OBJECTS[name]
+def _active_customers(hook) -> set[str]:
+    return {
+        c["CUSTOMERID"]
+        for c in hook.read_by_query("CUSTOMER", ["CUSTOMERID", "STATUS"])
+        if str(c.get("STATUS")).lower() == "active"
+    }
+
+
+def intacct_totals(hook, name: str, invoice_source: str = "order_entry") -> tuple[dict, dict]:
+    """(all records, records the AR database should hold) per entity, over every source
+    `invoice_source` reads (intacct_sync/sync_objects.py `sourced`)."""
+    everything: dict[str, dict] = defaultdict(_bucket)
+    expected: dict[str, dict] = defaultdict(_bucket)
+    active = _active_customers(hook) if OBJECTS[name].skips_inactive_customers else None
+    for obj in sourced(name, invoice_source):
+        for entity, customer, amount, paid, due in _records(hook, obj):
+            targets = [everything[entity]]
+            if active is None or customer in active:
+                targets.append(expected[entity])
+            for bucket in targets:
+                bucket["count"] += 1
+                bucket["sum"] += amount
+                bucket["paid"] += paid
+                bucket["due"] += due
+    return everything, expected
+
+
+def _records(hook, obj: SyncObject):
+    """(entity, customer, total, paid, due) of each record of one source, local signs."""
+    if obj.source == "accounts_receivable":  # the record is the A/R record itself
+        fields = ["MEGAENTITYID", "CUSTOMERID", "RECORDTYPE", "MODULEKEY", "TRX_TOTALENTERED",
+                  "TRX_TOTALPAID", "TRX_TOTALDUE"]  # fmt: skip
+        for r in hook.read_by_query(obj.intacct_object, fields):
+            if obj.keep and r.get(obj.keep[0]) != obj.keep[1]:
+                continue  # loaded as its Order Entry document
+            sign = -1 if r.get("RECORDTYPE") == "ra" else 1
+            yield (r.get("MEGAENTITYID") or "", r.get("CUSTOMERID"),
+                   *(sign * _money(r.get(f)) for f in fields[4:]))  # fmt: skip
+        return
     balance = own_balance(obj)
     fields = ["MEGAENTITYID", *([obj.total_field] if obj.total_field else [])]
     if balance:
         fields += ["PRRECORDKEY", "TRX_TOTALPAID", "TRX_TOTALDUE"]
-    active: set[str] | None = None
     if obj.skips_inactive_customers:
         fields.append("CUSTVENDID")
-        active = {
-            c["CUSTOMERID"]
-            for c in hook.read_by_query("CUSTOMER", ["CUSTOMERID", "STATUS"])
-            if str(c.get("STATUS")).lower() == "active"
-        }
     ar = _ar_balances(hook, balance) if balance else {}
-    everything: dict[str, dict] = defaultdict(_bucket)
-    expected: dict[str, dict] = defaultdict(_bucket)
     for record in hook.read_by_query(obj.intacct_object, fields, docparid=obj.docparid):
         amount = _money(record.get(obj.total_field)) if obj.total_field else Decimal(0)
         paid, due = ar.get(str(record.get("PRRECORDKEY") or ""), (
             _money(record.get("TRX_TOTALPAID")), _money(record.get("TRX_TOTALDUE"))))
-        entity = record.get("MEGAENTITYID") or ""
-        targets = [everything[entity]]
-        if active is None or record.get("CUSTVENDID") in active:
-            targets.append(expected[entity])
-        for bucket in targets:
-            bucket["count"] += 1
-            bucket["sum"] += amount
-            bucket["paid"] += paid
-            bucket["due"] += due
-    return everything, expected
+        yield record.get("MEGAENTITYID") or "", record.get("CUSTVENDID"), amount, paid, due
 
 
 def postgres_totals(connection, name: str) -> dict[str, dict]:
@@ -118,9 +137,10 @@ def compare(everything: dict, expected: dict, postgres: dict, *, balances: bool)
     return entities
 
 
-def compute(hook, connection, name: str) -> dict[str, Any]:
-    """Tie one object out now, store the result, and return it (JSON-ready)."""
-    everything, expected = intacct_totals(hook, name)
+def compute(hook, connection, name: str, invoice_source: str = "order_entry") -> dict[str, Any]:
+    """Tie one object out now, store the result, and return it (JSON-ready);
+    `invoice_source` is the sync configuration's (which Intacct records are the truth)."""
+    everything, expected = intacct_totals(hook, name, invoice_source)
     postgres = postgres_totals(connection, name)
     entities = compare(everything, expected, postgres,
                        balances=own_balance(OBJECTS[name]) is not None)  # fmt: skip

@@ -53,6 +53,7 @@ def soft_delete(
         if keep_only
         else ("intacct_recordno::text = ANY(%s)")
     )
+    source, source_params = obj.source_clause
     with connection, connection.cursor() as cursor:
         cursor.execute(
             # The moment of the deletion, not of the transaction's start: a read that started
@@ -60,8 +61,8 @@ def soft_delete(
             f"UPDATE {obj.table} SET deleted_at = clock_timestamp(), updated_at = now()"
             f" WHERE origin = 'intacct' AND deleted_at IS NULL AND {condition}"
             " AND (%s::timestamptz IS NULL OR updated_at < %s::timestamptz)"
-            " AND (%s::timestamp IS NULL OR intacct_whenmodified >= %s::timestamp)",
-            (recordnos, listed_at, listed_at, since, since),
+            " AND (%s::timestamp IS NULL OR intacct_whenmodified >= %s::timestamp)" + source,
+            (recordnos, listed_at, listed_at, since, since, *source_params),
         )
         return cursor.rowcount
 
@@ -78,12 +79,13 @@ def refuse_mass_delete(
 ) -> None:
     """A short listing usually means lost access (an entity, a permission), not deletions:
     refuse to soft-delete a large share of the table on its word."""
+    source, source_params = obj.source_clause
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*), count(*) FILTER (WHERE NOT (intacct_recordno::text = ANY(%s)))"
             f" FROM {obj.table} WHERE origin = 'intacct' AND deleted_at IS NULL"
-            " AND (%s::timestamp IS NULL OR intacct_whenmodified >= %s::timestamp)",
-            (existing, since, since),
+            " AND (%s::timestamp IS NULL OR intacct_whenmodified >= %s::timestamp)" + source,
+            (existing, since, since, *source_params),
         )
         local, missing = cursor.fetchone()
     if local and missing > max(1, MAX_KEYSET_DELETE_SHARE * local):

@@ -153,12 +153,13 @@ def _comparison_done(connection, obj: SyncObject) -> None:
 
 def _local_versions(connection, obj: SyncObject) -> dict:
     """RECORDNO → (WHENMODIFIED as Intacct prints it, live and ours to compare)."""
+    source, source_params = obj.source_clause
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT intacct_recordno::text, to_char(intacct_whenmodified, %s),"
             "  origin = 'intacct' AND deleted_at IS NULL"
-            f" FROM {obj.table} WHERE intacct_recordno IS NOT NULL",
-            (LOCAL_FORMAT,),
+            f" FROM {obj.table} WHERE intacct_recordno IS NOT NULL{source}",
+            (LOCAL_FORMAT, *source_params),
         )
         return {r[0]: (r[1], r[2]) for r in cursor.fetchall()}
 

@@ -154,6 +154,11 @@ class _Loader:
         self.columns = [c for c in rows.columns if c in types]
         self.casts = ", ".join(f'i."{c}"::{types[c]}' for c in self.columns)
         self.has_customer = "customer_id" in types and "intacct_customer_id" in rows.columns
+        # Invoices / credit notes: SODOCUMENT and ARINVOICE RECORDNOs are separate number
+        # spaces, so a row is keyed by its source too (migration 0017).
+        self.by_source = "intacct_source" in types and "intacct_source" in rows.columns
+        self.key = "(intacct_source, intacct_recordno)" if self.by_source else "(intacct_recordno)"
+        self.same_source = " AND t.intacct_source = i.intacct_source" if self.by_source else ""
         self.child_types = _column_types(cursor, obj.child_table) if obj.child_table else {}
         self.child_columns = [
             c
@@ -216,7 +221,7 @@ class _Loader:
             # Documents already imported keep receiving updates (payments, reversals) even
             # after their customer becomes inactive: only new ones wait.
             f" AND NOT EXISTS (SELECT 1 FROM {self.obj.table} t"
-            "  WHERE t.intacct_recordno = i.intacct_recordno::bigint)",
+            f"  WHERE t.intacct_recordno = i.intacct_recordno::bigint{self.same_source})",
             (ids,),
         )
         skipped = cursor.fetchall()
@@ -276,7 +281,7 @@ class _Loader:
             f"INSERT INTO {self.obj.table} ({names}{customer_col}, origin)"
             f" SELECT {self.casts}{customer_val}, 'intacct' FROM incoming i{join}"
             " WHERE i.intacct_recordno = ANY(%s)"
-            f" ON CONFLICT (intacct_recordno) DO UPDATE SET {updates}, updated_at = now(),"
+            f" ON CONFLICT {self.key} DO UPDATE SET {updates}, updated_at = now(),"
             f" deleted_at = CASE WHEN {seen_after_delete} THEN NULL ELSE {t}.deleted_at END"
             f" WHERE {owned}"
             f" AND ({t}.row_hash IS DISTINCT FROM EXCLUDED.row_hash"
@@ -354,6 +359,9 @@ def load(connection, obj: SyncObject, mapped: Mapped) -> LoadCounts:
         rejected=len(mapped.rejected), rejected_ids=[r.record_id for r in mapped.rejected]
     )
     rows = mapped.rows
+    if obj.keep and not rows.empty:  # e.g. both sources: an A/R invoice OE made loads as its doc
+        field, value = obj.keep
+        rows = rows[rows[f"intacct_{field.lower()}"] == value]
     with connection, connection.cursor() as cursor:
         record_errors(cursor, obj.name, "pull", mapped.rejected)
         if rows.empty:
