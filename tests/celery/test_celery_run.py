@@ -9,11 +9,11 @@ from decimal import Decimal
 from urllib.parse import quote
 
 import pytest
+from intacct_sync.push.posting import enable
 
 from include.localenv.airflow_services import AirflowServiceError, AirflowServices
 from include.localenv.celery import CeleryCluster
 from include.localenv.local_records import Line, LocalRecords
-from include.push import enable
 from tests.chaos.conftest import assert_mirrors
 from tests.ground_truth import all_records, sandbox_get
 
