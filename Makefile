@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LOCALENV := $(PY) -m include.localenv
 
-.PHONY: help venv setup run up down test lint airflow psql bench chaos constraints clean-local history errors ui-bundle
+.PHONY: help venv setup run up down test lint airflow psql bench chaos constraints clean-local history errors ui-bundle test-celery
 
 help:
 	@echo "make run    set up everything (venv, PostgreSQL, Airflow) and run a full sync against the sandbox"
@@ -21,6 +21,7 @@ help:
 	@echo "make errors [ARGS=\"retry 42\" | ARGS=\"ignore 42\"]  list, retry or ignore reconciliation errors"
 	@echo "make bench  every benchmark in one go (≈ 20 min) → bench/REPORT.md + bench/report.png [ARGS=--quick]"
 	@echo "make chaos  the fault-injection suite alone (also part of make test)"
+	@echo "make test-celery  the DAGs on the CeleryExecutor: Redis + two Celery workers (also part of make test)"
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found; set PYTHON=...)"; exit 2; }
@@ -77,6 +78,11 @@ bench: venv
 # The fault-injection suite alone (pytest -m chaos); make test runs it with everything else.
 chaos: venv
 	$(LOCALENV) test -m chaos $(PYTEST_ARGS)
+
+# The CeleryExecutor run alone (pytest -m celery: a private Redis, two Celery workers; README
+# "Running on Celery / Kubernetes"); make test runs it with everything else.
+test-celery: venv
+	$(LOCALENV) test -m celery tests/celery $(PYTEST_ARGS)
 
 # Reconciliation errors: list (default), retry IDS, ignore IDS (plugins/intacct_sync/db/reconciliation.py).
 errors: venv

@@ -1,7 +1,7 @@
 """`python -m include.localenv COMMAND`: what the Makefile targets run.
 
-Commands: setup, run, up, down, test, psql, pg-start, pg-stop. Every command is idempotent
-and stops only what it started itself.
+Commands: setup, run, up, down, test, psql, pg-start, pg-stop, redis-start, redis-stop.
+Every command is idempotent and stops only what it started itself.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from include.localenv.airflow_env import (
     airflow_env,
 )
 from include.localenv.postgres import PostgresServer, SetupError, ensure_chromium, port_is_free
+from include.localenv.redis import RedisServer
 
 UI_PORT = 8080
 SANDBOX_PORT = 18931
@@ -34,6 +35,10 @@ LOGS = LOCAL / "logs"
 
 def postgres() -> PostgresServer:
     return PostgresServer(LOCAL / "postgres")
+
+
+def redis() -> RedisServer:
+    return RedisServer(LOCAL / "redis")
 
 
 def airflow_bin() -> str:
@@ -240,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("errors", help="list, retry or ignore reconciliation errors (local AR DB)")
     sub.add_parser("pg-start", help="start the project's PostgreSQL")
     sub.add_parser("pg-stop", help="stop the project's PostgreSQL (by its pid)")
+    sub.add_parser("redis-start", help="start the project's Redis (the Celery broker)")
+    sub.add_parser("redis-stop", help="stop the project's Redis (by its pid)")
     argv = sys.argv[1:] if argv is None else argv
     # Everything after `test` belongs to pytest (`make test PYTEST_ARGS="-q -k hook"`);
     # argparse would take options starting with "-" as its own.
@@ -262,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
         "errors": cmd_errors,
         "pg-start": lambda _: (postgres().start(), postgres().ensure_databases(), 0)[-1],
         "pg-stop": lambda _: (postgres().stop(), 0)[-1],
+        "redis-start": lambda _: (redis().ensure_running(), print(redis().url), 0)[-1],
+        "redis-stop": lambda _: (redis().stop(), 0)[-1],
     }
     try:
         return handlers[args.command](args)
