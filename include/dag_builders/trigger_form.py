@@ -42,7 +42,9 @@ def params(obj: SyncObject) -> dict[str, Param]:
         spec = OPTIONS[option]
         params[option] = Param(
             spec.default,
-            type="boolean",
+            # Airflow's Trigger form marks a field required unless its type admits null
+            # (FlexibleForm's isRequired, Airflow 3.x UI); "boolean" still picks the switch.
+            type=["null", "boolean"],
             title=spec.title,
             description=spec.description,
             section=section,
