@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from airflow.sdk import Asset, dag
+from airflow.sdk import dag
 
+from include.dag_builders import assets
 from include.dag_builders.docs import doc_md
 from include.dag_builders.hourly_pull import build_hourly_pull
 from include.dag_builders.initial_sync import build_initial_sync
@@ -34,8 +35,8 @@ def sync_dag(name: str):
     from intacct_sync.notifiers import SyncAlertNotifier
 
     obj = OBJECTS[name]
-    pulled = Asset(f"intacct://pull/{name}")
-    pushed = Asset(f"intacct://push/{name}")
+    pulled = assets.pulled(name)
+    pushed = assets.pushed(name)
     directions = [d for d, on in (("pull", obj.pulled), ("push", obj.push)) if on]
 
     @dag(

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from airflow.sdk import Asset, AssetOrTimeSchedule, AssetWatcher, CronDataIntervalTimetable, Param
+from airflow.sdk import AssetOrTimeSchedule, AssetWatcher, CronDataIntervalTimetable, Param
 
+from include.dag_builders import assets
 from include.dag_builders.runtime import POSTGRES_CONN_ID
 from include.history import MAX_DAYS, OPTIONS
 
@@ -43,8 +44,9 @@ def params(obj: SyncObject) -> dict[str, Param]:
         params[option] = Param(
             spec.default,
             # Airflow's Trigger form marks a field required unless its type admits null
-            # (FlexibleForm's isRequired, Airflow 3.x UI); "boolean" still picks the switch.
-            type=["null", "boolean"],
+            # (FlexibleForm's isRequired, Airflow 3.x UI); "boolean" still picks the switch, and
+            # comes first so a refusal reads "'yes' is not of type 'boolean', 'null'".
+            type=["boolean", "null"],
             title=spec.title,
             description=spec.description,
             section=section,
@@ -61,9 +63,9 @@ def schedule(obj: SyncObject):
 
     from include.sync_objects import NOTIFY_CHANNEL
 
-    ready = Asset(
-        f"intacct://push-ready/{obj.name}",
-        watchers=[
+    ready = assets.ready(
+        obj.name,
+        [
             AssetWatcher(
                 name=f"{obj.name}_ready",
                 trigger=PostgresNotifyTrigger(

@@ -84,3 +84,20 @@ def test_history_booleans_are_optional_switches(dags, name):
         assert (_ui_field_type(schema), _ui_required(schema)) == ("boolean", False), option
     for field in ("history_from", "history_to"):
         assert not _ui_required(params.get_param(field).schema), field
+
+
+@pytest.mark.parametrize("name", sorted(OBJECTS))
+def test_assets_are_grouped_with_their_names_and_uris_kept(dags, name):
+    obj = OBJECTS[name]
+    dag = dags[obj.dag_id]
+    outlets = {
+        task_id: [(a.name, a.uri, a.group) for a in dag.get_task(task_id).outlets]
+        for task_id in ("finish", "history_done", "push")
+        if task_id in dag.task_dict
+    }
+    # (name, uri) is the asset's identity in Airflow's metadata DB: renaming makes it a new,
+    # inactive asset that fails the tasks publishing it until the scheduler retires the old.
+    pulled = [(f"intacct://pull/{name}",) * 2 + ("intacct_sync",)]
+    pushed = [(f"intacct://push/{name}",) * 2 + ("intacct_sync",)]
+    expected = {"finish": pulled, "history_done": pulled} if obj.pulled else {}
+    assert outlets == expected | ({"push": pushed} if obj.push else {})
