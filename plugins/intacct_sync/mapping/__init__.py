@@ -107,6 +107,43 @@ def entity(frame: pd.DataFrame) -> pd.Series:
     return column(frame, "MEGAENTITYID").fillna("")
 
 
+LINE_DIMENSIONS = ("PROJECTID", "CLASSID", "CONTRACTID")
+
+
+def document_lines(
+    children: pd.DataFrame,
+    *,
+    parent_field: str,
+    description_field: str,
+    amount: pd.Series,
+    quantity: pd.Series | None = None,
+    unit_price: pd.Series | None = None,
+) -> pd.DataFrame:
+    """The line rows of an invoice or credit note, whatever Intacct object they came from:
+    one place for the line number rule and the dimensions' JSON."""
+    parents = column(children, parent_field)
+    given = pd.to_numeric(column(children, "LINE_NO"), errors="coerce")
+    position = children.groupby(parents, dropna=False).cumcount()
+    dims = pd.DataFrame({d.lower(): column(children, d) for d in LINE_DIMENSIONS})
+    return pd.DataFrame(
+        {
+            "parent_recordno": parents,
+            "line_no": given.fillna(position).astype(int),  # Intacct's, else the position
+            "item_id": column(children, "ITEMID"),
+            "description": column(children, description_field),
+            "quantity": quantity,
+            "unit_price": unit_price,
+            "amount": amount,
+            "location_id": column(children, "LOCATIONID"),
+            "department_id": column(children, "DEPARTMENTID"),
+            "dimensions": [
+                json.dumps({k: v for k, v in r.items() if v}, sort_keys=True)
+                for r in dims.to_dict("records")
+            ],
+        }
+    )
+
+
 def _given(value: object) -> bool:
     """A value Intacct sent: a record without a field other records of its batch have holds
     NaN there (invalid JSON, so the database would refuse the whole record)."""

@@ -11,7 +11,6 @@ SODOCUMENT).
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import pandas as pd
@@ -21,6 +20,7 @@ from intacct_sync.mapping import (
     TIMESTAMP_FORMAT,
     Mapped,
     column,
+    document_lines,
     entity,
     extras,
     hash_with_children,
@@ -34,7 +34,6 @@ from intacct_sync.sync_objects import reads
 
 SOURCE = "accounts_receivable"
 USED = set(reads("invoices", SOURCE)[0].fields)
-LINE_DIMENSIONS = ("PROJECTID", "CLASSID", "CONTRACTID")
 
 
 def _signed(amounts: pd.Series, signs: pd.Series, bad: pd.Series) -> pd.Series:
@@ -55,25 +54,8 @@ def _lines(children: pd.DataFrame, signs: dict[str, int]) -> tuple[pd.DataFrame,
     amount, bad_amount = money(children, "TRX_AMOUNT")
     parents = column(children, "RECORDKEY")
     amount = _signed(amount, parents.map(lambda p: signs.get(str(p), 1)), bad_amount)
-    given = pd.to_numeric(column(children, "LINE_NO"), errors="coerce")
-    position = children.groupby(parents, dropna=False).cumcount()
-    dims = pd.DataFrame({d.lower(): column(children, d) for d in LINE_DIMENSIONS})
-    lines = pd.DataFrame(
-        {
-            "parent_recordno": parents,
-            "line_no": given.fillna(position).astype(int),
-            "item_id": column(children, "ITEMID"),
-            "description": column(children, "ENTRYDESCRIPTION"),
-            "quantity": None,
-            "unit_price": None,
-            "amount": amount,
-            "location_id": column(children, "LOCATIONID"),
-            "department_id": column(children, "DEPARTMENTID"),
-            "dimensions": [
-                json.dumps({k: v for k, v in r.items() if v}, sort_keys=True)
-                for r in dims.to_dict("records")
-            ],
-        }
+    lines = document_lines(
+        children, parent_field="RECORDKEY", description_field="ENTRYDESCRIPTION", amount=amount
     )
     return lines, lines["parent_recordno"][bad_amount].unique()
 

@@ -7,7 +7,6 @@ payments apply to it, and an edited OE document re-links through it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
@@ -21,6 +20,7 @@ from intacct_sync.mapping import (
     Mapped,
     NotPushable,
     column,
+    document_lines,
     entity,
     extras,
     hash_with_children,
@@ -35,35 +35,17 @@ from intacct_sync.sync_objects import OBJECTS
 # Registry fields are the standard ones this mapping reads; anything else fetched (custom
 # fields a deployment adds) is kept in custom_fields.
 USED = set(OBJECTS["invoices"].fields)
-LINE_DIMENSIONS = ("PROJECTID", "CLASSID", "CONTRACTID")
-
-
-def _line_numbers(children: pd.DataFrame) -> pd.Series:
-    """Intacct's LINE_NO, or the line's position in its document when it has none."""
-    given = pd.to_numeric(column(children, "LINE_NO"), errors="coerce")
-    position = children.groupby(column(children, "DOCHDRNO"), dropna=False).cumcount()
-    return given.fillna(position).astype(int)
 
 
 def _lines(children: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     amount, bad_amount = money(children, "TRX_VALUE")
-    dims = pd.DataFrame({d.lower(): column(children, d) for d in LINE_DIMENSIONS})
-    lines = pd.DataFrame(
-        {
-            "parent_recordno": column(children, "DOCHDRNO"),
-            "line_no": _line_numbers(children),
-            "item_id": column(children, "ITEMID"),
-            "description": column(children, "ITEMDESC"),
-            "quantity": column(children, "QUANTITY"),
-            "unit_price": column(children, "UIPRICE"),
-            "amount": amount,
-            "location_id": column(children, "LOCATIONID"),
-            "department_id": column(children, "DEPARTMENTID"),
-            "dimensions": [
-                json.dumps({k: v for k, v in r.items() if v}, sort_keys=True)
-                for r in dims.to_dict("records")
-            ],
-        }
+    lines = document_lines(
+        children,
+        parent_field="DOCHDRNO",
+        description_field="ITEMDESC",
+        amount=amount,
+        quantity=column(children, "QUANTITY"),
+        unit_price=column(children, "UIPRICE"),
     )
     return lines, lines["parent_recordno"][bad_amount].unique()
 
