@@ -141,6 +141,20 @@ def _cut_over(connection, name: str, config: SyncConfig):
 
 
 # -- planners: one per object -------------------------------------------------------------
+def _customer_rows(connection) -> list[dict[str, Any]]:
+    """The customers a push may create or update: live, local or linked, not ignored, each
+    with the snapshot last synced and how many posts it has had."""
+    return _rows(
+        connection,
+        "SELECT c.*, s.synced, (SELECT count(*) FROM intacct_sync.pushes p"
+        "  WHERE p.object = %(object)s AND p.local_id = c.id) AS posts"
+        " FROM ar.customers c LEFT JOIN intacct_sync.customer_sync s ON s.customer_id = c.id"
+        " WHERE c.deleted_at IS NULL AND (c.origin = 'local' OR c.intacct_recordno IS NOT NULL)"
+        f" AND {_not_ignored('c')} ORDER BY c.id",
+        {"object": "customers"},
+    )
+
+
 def plan_customers(connection, hook, config: SyncConfig) -> Plan:
     """Unlinked local customers are linked to an existing Intacct customer (same id, account
     number, then name, never over a conflicting account number) or created. Linked customers,
@@ -150,15 +164,7 @@ def plan_customers(connection, hook, config: SyncConfig) -> Plan:
     bill_to_contact the local customers are CONTACTs of Intacct customers (`_plan_contacts`)."""
     if config.customer_source == "bill_to_contact":
         return _plan_contacts(connection, hook)
-    rows = _rows(
-        connection,
-        "SELECT c.*, s.synced, (SELECT count(*) FROM intacct_sync.pushes p"
-        "  WHERE p.object = %(object)s AND p.local_id = c.id) AS posts"
-        " FROM ar.customers c LEFT JOIN intacct_sync.customer_sync s ON s.customer_id = c.id"
-        " WHERE c.deleted_at IS NULL AND (c.origin = 'local' OR c.intacct_recordno IS NOT NULL)"
-        f" AND {_not_ignored('c')} ORDER BY c.id",
-        {"object": "customers"},
-    )
+    rows = _customer_rows(connection)
     plan = Plan()
     new = [r for r in rows if r["intacct_recordno"] is None]
     changed = [r for r in rows if r["intacct_recordno"] is not None
@@ -225,15 +231,7 @@ def _plan_contacts(connection, hook) -> Plan:
     by the same both-ways rule as customers (customer_sync.decide)."""
     from intacct_sync.intacct import xml_request as rq
 
-    rows = _rows(
-        connection,
-        "SELECT c.*, s.synced, (SELECT count(*) FROM intacct_sync.pushes p"
-        "  WHERE p.object = %(object)s AND p.local_id = c.id) AS posts"
-        " FROM ar.customers c LEFT JOIN intacct_sync.customer_sync s ON s.customer_id = c.id"
-        " WHERE c.deleted_at IS NULL AND (c.origin = 'local' OR c.intacct_recordno IS NOT NULL)"
-        f" AND {_not_ignored('c')} ORDER BY c.id",
-        {"object": "customers"},
-    )
+    rows = _customer_rows(connection)
     plan = Plan()
     new = [r for r in rows if r["intacct_recordno"] is None]
     changed = [r for r in rows if r["intacct_recordno"] is not None
