@@ -204,24 +204,33 @@ def plan_customers(connection, hook, config: SyncConfig) -> Plan:
                 "Check the customer in Intacct; if it was deleted, link the local customer "
                 "again (intacct_recordno) or delete it.")))  # fmt: skip
             continue
-        outcome = customer_sync.decide(local, row["synced"], intacct)
-        link = {"synced": json.dumps(local)}
-        if outcome is customer_sync.Outcome.LOCAL_CHANGE:
-            plan.writes.append(
-                Write(
-                    "customers", row["id"], "update",
-                    _write("update", "CUSTOMER", _record("customers", row),
-                           {"RECORDNO": row["intacct_recordno"], **payload},
-                           version=str(row["posts"])),
-                    label, digest=digest(payload), link=link,
-                )
-            )  # fmt: skip
-        elif outcome is customer_sync.Outcome.IN_SYNC:
-            plan.settled.append(Write("customers", row["id"], "synced", None, label, link=link))
-        else:  # Intacct changed too: Intacct wins, the customers pull applies its version
-            why = customer_sync.conflict(row["id"], local, intacct)
-            plan.rejected.append((row["id"], label, NotPushable(why.error, why.hint)))
+        _both_ways(plan, "CUSTOMER", row, label, local, intacct, payload)
     return plan
+
+
+def _both_ways(plan: Plan, intacct_object: str, row: dict[str, Any], label: str,
+               local: dict[str, Any], intacct: dict[str, Any],
+               payload: Mapping[str, Any]) -> None:
+    """A linked customer (or contact) by the both-ways rule (customer_sync.decide): a local
+    change is an update, no change settles it, and when Intacct changed too Intacct wins
+    (the customers pull applies its version) and the push records the conflict."""
+    outcome = customer_sync.decide(local, row["synced"], intacct)
+    link = {"synced": json.dumps(local)}
+    if outcome is customer_sync.Outcome.LOCAL_CHANGE:
+        plan.writes.append(
+            Write(
+                "customers", row["id"], "update",
+                _write("update", intacct_object, _record("customers", row),
+                       {"RECORDNO": row["intacct_recordno"], **payload},
+                       version=str(row["posts"])),
+                label, digest=digest(payload), link=link,
+            )
+        )  # fmt: skip
+    elif outcome is customer_sync.Outcome.IN_SYNC:
+        plan.settled.append(Write("customers", row["id"], "synced", None, label, link=link))
+    else:
+        why = customer_sync.conflict(row["id"], local, intacct)
+        plan.rejected.append((row["id"], label, NotPushable(why.error, why.hint)))
 
 
 def _plan_contacts(connection, hook) -> Plan:
@@ -289,24 +298,8 @@ def _plan_contacts(connection, hook) -> Plan:
                 " the local change was not pushed",
                 "Check the contact in Intacct; link the local customer again or delete it.")))
             continue
-        outcome = customer_sync.decide(local, row["synced"], intacct)
-        link = {"synced": json.dumps(local)}
-        if outcome is customer_sync.Outcome.LOCAL_CHANGE:
-            payload = customer_mapping.to_contact(row)
-            plan.writes.append(
-                Write(
-                    "customers", row["id"], "update",
-                    _write("update", "CONTACT", _record("customers", row),
-                           {"RECORDNO": row["intacct_recordno"], **payload},
-                           version=str(row["posts"])),
-                    label, digest=digest(payload), link=link,
-                )
-            )  # fmt: skip
-        elif outcome is customer_sync.Outcome.IN_SYNC:
-            plan.settled.append(Write("customers", row["id"], "synced", None, label, link=link))
-        else:
-            why = customer_sync.conflict(row["id"], local, intacct)
-            plan.rejected.append((row["id"], label, NotPushable(why.error, why.hint)))
+        _both_ways(plan, "CONTACT", row, label, local, intacct,
+                   customer_mapping.to_contact(row))
     return plan
 
 
