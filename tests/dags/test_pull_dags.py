@@ -45,7 +45,7 @@ def test_every_pull_dag_runs_and_ties_out(intacct_connection, clean_ar):
         == sandbox_get(intacct_connection, "summary", object="CUSTOMER")["count"]
     )
     assert _query(clean_ar, "SELECT count(*) FROM intacct_sync.raw_records") == [(0,)]
-    assert _last_asset_extra("intacct://pull/customers")["inserted"] == len(
+    assert _last_asset_extra("x-intacct://pull/customers")["inserted"] == len(
         all_records(intacct_connection, object="CUSTOMER")
     )
 

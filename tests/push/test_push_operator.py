@@ -22,7 +22,7 @@ def test_rerun_creates_each_record_exactly_once_and_reports_on_the_asset(
     records = LocalRecords(clean_ar)
     records.customer("O'Brien & <Co>", account_number="PUSH-0001")
     records.customer("Zoë Ltd", account_number="PUSH-0002")
-    asset = Asset("intacct://push/customers")
+    asset = Asset("x-intacct://push/customers")
     operator = IntacctPushOperator(task_id="push", object_name="customers", outlets=[asset])
     context = _context()
     first = operator.execute(context)

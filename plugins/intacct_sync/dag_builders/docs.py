@@ -77,7 +77,7 @@ def doc_md(obj: SyncObject, asset: Asset) -> str:
             PUSH_DOC.format(
                 name=obj.name,
                 intacct_object=obj.push.intacct_object,
-                ready=f"intacct://push-ready/{obj.name}",
+                ready=f"x-intacct://push-ready/{obj.name}",
             )
         )
     return "\n".join(parts)

@@ -27,8 +27,6 @@ log = logging.getLogger(__name__)
 def build_initial_sync(obj: SyncObject, asset: Asset) -> TaskGroup:
     """The tasks of a history run of `obj` (triggered with a date range); `history_done`
     publishes the summed counts on `asset`. Task ids stay unprefixed (`chunks`, …)."""
-    from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
-
     with TaskGroup(
         group_id="initial_sync",
         prefix_group_id=False,
@@ -115,9 +113,20 @@ def build_initial_sync(obj: SyncObject, asset: Asset) -> TaskGroup:
                 THEN_KEY: [[a.isoformat(), b.isoformat()] for a, b in rest],
             }
 
+        @task
+        def queue_next(conf: dict[str, Any], **context) -> None:
+            """Trigger this DAG again for the next range. Airflow's TriggerDagRunOperator does
+            the work, built here when the task runs: importing it at parse time loads
+            airflow.models and SQLAlchemy's models (most of a DAG file's parse cost)."""
+            from airflow.providers.standard.operators.trigger_dagrun import (
+                TriggerDagRunOperator,
+            )
+
+            TriggerDagRunOperator(
+                task_id="queue_next", trigger_dag_id=obj.dag_id, conf=conf
+            ).execute(context)
+
         following = next_range()
         history.expand(chunk=chunks()) >> history_done() >> following
-        following >> TriggerDagRunOperator(
-            task_id="queue_next", trigger_dag_id=obj.dag_id, conf=following
-        )
+        queue_next(following)
     return group

@@ -43,6 +43,7 @@ import tenacity
 from airflow.providers.http.hooks.http import HttpHook
 from lxml import etree
 
+from intacct_sync.intacct import POOL_NAME
 from intacct_sync.intacct import xml_request as rq
 from intacct_sync.intacct.connection import DEFAULT_ENDPOINT, IntacctConfig, load_config
 from intacct_sync.intacct.errors import (
@@ -84,7 +85,6 @@ try:  # Airflow 3 task SDK: masks in the task process and in the supervisor.
 except ImportError:  # pragma: no cover - older Airflow
     from airflow.utils.log.secrets_masker import mask_secret  # type: ignore[no-redef]
 
-POOL_NAME = "intacct_api"
 
 
 # -- the hook -----------------------------------------------------------------------------------

@@ -7,12 +7,14 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from intacct_sync.intacct.hook import POOL_NAME, IntacctHook, UnreadableRecord
-from intacct_sync.intacct.xml_request import And, in_, modified_window
+from intacct_sync.intacct import POOL_NAME
+
+if TYPE_CHECKING:  # the client (lxml, requests) is imported when a task runs, not at parse
+    from intacct_sync.intacct.hook import IntacctHook, UnreadableRecord
 
 PROGRESS_EVERY = 5_000
 PROGRESS_SECONDS = 10.0
@@ -81,6 +83,8 @@ class IntacctExtractOperator(BaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         from intacct_sync.db.ar_database import connect
+        from intacct_sync.intacct.hook import IntacctHook
+        from intacct_sync.intacct.xml_request import And, modified_window
 
         start = _aware(self.window_start, "window_start")
         end = _aware(self.window_end, "window_end")
@@ -93,7 +97,7 @@ class IntacctExtractOperator(BaseOperator):
         hook = IntacctHook(self.intacct_conn_id)
         # Company-local bounds that hold the whole window on DST nights (local_bounds).
         window = modified_window(start, end, hook.company_timezone) if start else []
-        query: And | str = And(*window) if window else ""
+        query: Any = And(*window) if window else ""
         with closing(connect(self.postgres_conn_id)) as connection:
             summary = land_query(
                 hook,
@@ -165,6 +169,7 @@ def land_query(
     Reads isolate: a record Intacct cannot send as readable XML is skipped by the hook and
     becomes a reconciliation error here (a line holds its document back); the rest lands.
     """
+    from intacct_sync.intacct.xml_request import in_
     from intacct_sync.pull.landing import land_records, landed_keys, record_unreadable
 
     label = f"{object_name} [{chunk}]" if chunk else object_name
@@ -261,6 +266,9 @@ def hold_back_parents(
     back: a document without one of its lines would load wrong. The header and its other
     children leave the landing, and the error is the header's, so a retry reads both again.
     Returns the held-back headers as unreadable records."""
+    from intacct_sync.intacct.hook import UnreadableRecord
+    from intacct_sync.intacct.xml_request import in_
+
     if not unreadable:
         return []
     parent_field = children["parent_field"]

@@ -8,7 +8,7 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
-from intacct_sync.intacct.hook import POOL_NAME, IntacctHook
+from intacct_sync.intacct import POOL_NAME
 
 
 class IntacctPushOperator(BaseOperator):
@@ -41,6 +41,7 @@ class IntacctPushOperator(BaseOperator):
         from intacct_sync import sync_config
         from intacct_sync.db.ar_database import connect
         from intacct_sync.db.sync_state import record_push
+        from intacct_sync.intacct.hook import IntacctHook
         from intacct_sync.push.posting import push_object
 
         with closing(connect(self.postgres_conn_id)) as connection:
