@@ -15,6 +15,7 @@ from intacct_sync.mapping import (
     entity,
     extras,
     intacct_timestamp,
+    records,
     reject,
     row_hash,
     unreadable_dates,
@@ -47,7 +48,7 @@ def map_records(headers: pd.DataFrame, children: pd.DataFrame | None = None) -> 
             "entity": entity(headers),
             "billing_address": [
                 json.dumps({k: v for k, v in r.items() if v}, sort_keys=True)
-                for r in address.to_dict("records")
+                for r in records(address)
             ],
             "custom_fields": extras(headers, USED),
             "intacct_whenmodified": intacct_timestamp(headers, "WHENMODIFIED"),

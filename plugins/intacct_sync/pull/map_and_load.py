@@ -18,7 +18,7 @@ from datetime import tzinfo
 
 import pandas as pd
 
-from intacct_sync.mapping import Mapped, Rejected
+from intacct_sync.mapping import Mapped, Rejected, records
 from intacct_sync.pull.loading import LoadCounts, load
 from intacct_sync.pull.versions import stamp
 from intacct_sync.sync_objects import SyncObject
@@ -35,7 +35,7 @@ def _frame(payloads: list) -> pd.DataFrame:
 def _json(frame: pd.DataFrame | None) -> str | None:
     if frame is None:
         return None
-    return json.dumps(frame.to_dict("records"), default=str)
+    return json.dumps(records(frame), default=str)
 
 
 def map_landed(
