@@ -67,10 +67,16 @@ def status(connection, now: datetime) -> list[dict[str, Any]]:
                 "last_counts": counts,
                 "records_24h": day.get((obj.name, direction), 0),
                 "open_errors": errors.get((obj.name, direction), 0),
-                "tieout": {"computed_at": _iso(tie["computed_at"]), "entities": tie["entities"],
-                           "ok": all(e["ok"] for e in tie["entities"])} if tie else None,
+                "tieout": _tieout(tie) if tie else None,
             })  # fmt: skip
     return out
+
+
+def _tieout(tie: dict[str, Any]) -> dict[str, Any]:
+    """The stored tie-out as the page shows it (monitoring/tieout.py `compute` wrote it)."""
+    return {"computed_at": _iso(tie["computed_at"]), "run_id": tie["run_id"],
+            "invoice_source": tie["invoice_source"], "entities": tie["entities"],
+            "ok": all(e["ok"] for e in tie["entities"])}  # fmt: skip
 
 
 def _records(direction: str, counts: dict[str, Any]) -> int:
