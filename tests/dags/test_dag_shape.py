@@ -12,10 +12,10 @@ from intacct_sync.sync_objects import OBJECTS
 
 DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
 
-HOURLY_PULL = {"window", "extract", "map", "load", "heal", "deletes", "finish"}
+HOURLY_PULL = {"window", "extract", "map", "load", "heal", "deletes", "finish", "tieout"}
 INITIAL_SYNC = {
     "chunks", "history.extract_chunk", "history.load_chunk", "history_done", "next_range",
-    "queue_next",
+    "queue_next", "history_tieout",
 }  # fmt: skip
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from tests.dags.test_pull_dags import _dag
-from tests.ground_truth import sandbox_get
+from tests.ground_truth import sandbox_get, sandbox_post
 from tests.ui.conftest import call
 
 CSRF = {"X-Intacct-Sync": "1"}
@@ -145,3 +145,45 @@ def test_errors_are_filtered_sorted_and_paged_in_the_database(airflow, clean_ar)
         "errors": [], "count": 0, "total": 96, "offset": 5000, "limit": 500, "by_state": None}
     assert call(airflow, "GET", "/api/errors?sort=message;drop")[0] == 422
     assert call(airflow, "GET", "/api/errors?state=gone")[0] == 422
+
+
+def test_every_successful_run_stores_a_tie_out_and_the_next_run_shows_a_new_difference(
+    airflow, intacct_connection, clean_ar
+):
+    runs = {name: _dag(name).test() for name in ("customers", "invoices")}
+    assert {n: str(r.state) for n, r in runs.items()} == {"customers": "success",
+                                                           "invoices": "success"}  # fmt: skip
+    shown = _tieouts(airflow)
+    for name, run in runs.items():  # computed by the run itself: nobody pressed a button
+        assert shown[name]["run_id"] == run.run_id, shown[name]
+        assert shown[name]["ok"] and shown[name]["invoice_source"] == "order_entry"
+        assert shown[name]["entities"] and shown[name]["computed_at"]
+    assert shown["payments"] is None  # never ran: nothing stored, so nothing made up
+
+    # Intacct's balance of one held invoice changes (a payment entered there, no payments
+    # run yet); its Order Entry document does not, so the next invoices run loads nothing.
+    with clean_ar.cursor() as cursor:
+        cursor.execute(
+            "SELECT entity, ar_recordno, total_due FROM ar.invoices WHERE ar_recordno IS NOT"
+            " NULL AND total_due > 20 AND intacct_whenmodified < (SELECT max("
+            "intacct_whenmodified) FROM ar.invoices) - interval '1 day' ORDER BY id LIMIT 1"
+        )
+        entity, ar_recordno, due = cursor.fetchone()
+    sandbox_post(intacct_connection, "edit", {"object": "ARINVOICE", "recordno": ar_recordno,
+                                              "set": {"TRX_TOTALDUE": str(due - 12)}})  # fmt: skip
+    second = _dag("invoices").test()
+    assert str(second.state) == "success"
+    tie = _tieouts(airflow)["invoices"]
+    assert tie["run_id"] == second.run_id and tie["computed_at"] > shown["invoices"]["computed_at"]
+    assert not tie["ok"]
+    by_entity = {e["entity"]: e for e in tie["entities"]}
+    assert by_entity[entity]["difference"] == {"count": 0, "sum": "0.00", "paid": "0.00",
+                                               "due": "12.00"}  # fmt: skip
+    assert all(e["ok"] for name, e in by_entity.items() if name != entity)
+
+
+def _tieouts(airflow) -> dict[str, dict | None]:
+    """The stored tie-out of each pulled object, as the page's status API returns it."""
+    status, body = call(airflow, "GET", "/api/status")
+    assert status == 200
+    return {o["object"]: o["tieout"] for o in body["objects"] if o["direction"] == "pull"}

@@ -115,7 +115,8 @@ def test_the_page_renders_in_the_airflow_shell_in_both_themes_with_figures(
             # Last success, relative; the exact time in the UI's zone on hover.
             pulled = sync.locator('tr[data-object="customers"][data-direction="pull"]')
             when = pulled.get_by_test_id("last-success").get_by_test_id("relative-time")
-            expect(when).to_have_text(re.compile(r"^(just now|\d+ min ago)$"))
+            # (seconds from 45 s: the runs before end with their tie-out, on a busy machine)
+            expect(when).to_have_text(re.compile(r"^(just now|\d+ s ago|\d+ min ago)$"))
             when.hover()
             exact = page.get_by_test_id("exact-time")
             expect(exact).to_be_visible()

@@ -43,14 +43,17 @@ only rows that changed) →
 `keyset_comparison_hours` (24) a comparison of Intacct's keys and modification times with
 the local rows, which lands what is missing or stale and soft-deletes what Intacct lost) →
 `deletes` (AUDITHISTORY deletions in the window; without that permission the comparison's) →
-`finish` (advance `intacct_sync.sync_state`, emit the `{asset}` asset event with counts).
+`finish` (advance `intacct_sync.sync_state`, emit the `{asset}` asset event with counts) →
+`tieout` (count, total, paid and due per entity against Intacct, stored for the Intacct Sync
+page; a difference is shown there, it does not fail the run).
 
 **Initial data sync:** trigger with the *Initial data sync* parameters (a range of
 {history_field} dates, at most 366 days) to pull history instead: `chunks` cuts the range into
 months, each month is a mapped `history` group (`extract_chunk` in pool `intacct_api`, then
-`load_chunk`), checkpointed in `intacct_sync.history_chunks`, and `history_done` sums them
-up. Clearing or retrying the run redoes only unfinished months; the hourly cursor is never
-touched. Longer history: `make history` queues one run per year.
+`load_chunk`), checkpointed in `intacct_sync.history_chunks`, `history_done` sums them
+up and `history_tieout` ties the object out. Clearing or retrying the run redoes only
+unfinished months; the hourly cursor is never touched. Longer history: `make history`
+queues one run per year.
 
 **When it fails:** read the failing task's log — Intacct errors name their error number and
 a fix hint. Retrying is always safe: loads are idempotent upserts and a failed hour is

@@ -1,5 +1,5 @@
-"""The hourly pull: window → extract (→ heal, → reactivated) → map → load → deletes → finish,
-one task group the grid folds into a single square on runs that take another path."""
+"""The hourly pull: window → extract (→ heal, → reactivated) → map → load → deletes → finish
+→ tieout, one task group the grid folds into a single square on runs that take another path."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import Asset, TaskGroup, task
 
 from intacct_sync.dag_builders.runtime import INTACCT_CONN_ID, POSTGRES_CONN_ID
+from intacct_sync.dag_builders.tie_out import build_tie_out
 
 if TYPE_CHECKING:
     from intacct_sync.sync_objects import SyncObject
@@ -216,5 +217,5 @@ def build_hourly_pull(obj: SyncObject, asset: Asset) -> TaskGroup:
         extract >> healed >> mapped
         if obj.skips_inactive_customers:
             extract >> reactivated() >> mapped
-        finish(the_window, extract.output, loaded, deleted)
+        finish(the_window, extract.output, loaded, deleted) >> build_tie_out(obj, "tieout")
     return group

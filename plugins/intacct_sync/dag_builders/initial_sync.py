@@ -1,6 +1,6 @@
 """The initial data sync: chunks → one mapped `history` group per month (extract_chunk →
-load_chunk) → history_done → next_range → queue_next, one task group of its own so hourly
-runs show it as a single skipped square."""
+load_chunk) → history_done → history_tieout (and → next_range → queue_next), one task group
+of its own so hourly runs show it as a single skipped square."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from intacct_sync.dag_builders.runtime import (
     label_map_index,
     run_key,
 )
+from intacct_sync.dag_builders.tie_out import build_tie_out
 from intacct_sync.history.ranges import THEN_KEY
 
 if TYPE_CHECKING:
@@ -127,6 +128,8 @@ def build_initial_sync(obj: SyncObject, asset: Asset) -> TaskGroup:
             ).execute(context)
 
         following = next_range()
-        history.expand(chunk=chunks()) >> history_done() >> following
+        done = history_done()
+        history.expand(chunk=chunks()) >> done >> following
+        done >> build_tie_out(obj, "history_tieout")  # beside next_range: not short-circuited
         queue_next(following)
     return group

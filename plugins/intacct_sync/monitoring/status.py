@@ -67,10 +67,16 @@ def status(connection, now: datetime) -> list[dict[str, Any]]:
                 "last_counts": counts,
                 "records_24h": day.get((obj.name, direction), 0),
                 "open_errors": errors.get((obj.name, direction), 0),
-                "tieout": {"computed_at": _iso(tie["computed_at"]), "entities": tie["entities"],
-                           "ok": all(e["ok"] for e in tie["entities"])} if tie else None,
+                "tieout": _tieout(tie) if tie else None,
             })  # fmt: skip
     return out
+
+
+def _tieout(tie: dict[str, Any]) -> dict[str, Any]:
+    """The stored tie-out as the page shows it (monitoring/tieout.py `compute` wrote it)."""
+    return {"computed_at": _iso(tie["computed_at"]), "run_id": tie["run_id"],
+            "invoice_source": tie["invoice_source"], "entities": tie["entities"],
+            "ok": all(e["ok"] for e in tie["entities"])}  # fmt: skip
 
 
 def _records(direction: str, counts: dict[str, Any]) -> int:
@@ -121,27 +127,22 @@ def error_page(
               "search": search, "like": f"%{search}%" if search else None,
               "states": list(states), "limit": limit, "offset": offset}  # fmt: skip
     order = f"{ERROR_SORTS[sort]} {'DESC' if descending else 'ASC'}"
-    rows = _rows(
-        connection,
-        "SELECT id, object, direction, record_id, error_numbers, message, hint, attempts, state,"
-        " first_seen_at, last_seen_at, count(*) OVER ()::int AS total"
-        f" FROM intacct_sync.reconciliation_errors WHERE state = ANY(%(states)s) AND {where}"
-        f" ORDER BY {order}, id DESC LIMIT %(limit)s OFFSET %(offset)s",
-        params,
-    )
+    # The per-state counts (same filters but the state) also give the total: the page query
+    # itself then reads only its page (an index on the default order), not every match.
     by_state = {r["state"]: r["n"] for r in _rows(
         connection,
         f"SELECT state, count(*)::int AS n FROM intacct_sync.reconciliation_errors WHERE {where}"
         " GROUP BY state", params)}  # fmt: skip
-    total = rows[0]["total"] if rows else _count(connection, where, params)
+    total = sum(by_state.get(s, 0) for s in set(states))
+    rows = _rows(
+        connection,
+        "SELECT id, object, direction, record_id, error_numbers, message, hint, attempts, state,"
+        " first_seen_at, last_seen_at"
+        f" FROM intacct_sync.reconciliation_errors WHERE state = ANY(%(states)s) AND {where}"
+        f" ORDER BY {order}, id DESC LIMIT %(limit)s OFFSET %(offset)s",
+        params,
+    ) if total > offset else []  # fmt: skip
     for r in rows:
-        del r["total"]
         r["first_seen_at"], r["last_seen_at"] = _iso(r["first_seen_at"]), _iso(r["last_seen_at"])
     return {"errors": rows, "count": len(rows), "total": total, "offset": offset,
             "limit": limit, "by_state": {s: by_state.get(s, 0) for s in ERROR_STATES}}  # fmt: skip
-
-
-def _count(connection, where: str, params: dict[str, Any]) -> int:
-    """The number matching when the page is past the end (the window count saw no row)."""
-    return _rows(connection, "SELECT count(*)::int AS n FROM intacct_sync.reconciliation_errors"
-                 f" WHERE state = ANY(%(states)s) AND {where}", params)[0]["n"]  # fmt: skip

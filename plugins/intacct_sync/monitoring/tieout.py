@@ -7,8 +7,9 @@ and those the AR database is expected to hold. Paid and due come from the docume
 record (ARINVOICE / ARADJUSTMENT, `SyncObject.balances`), the truth for them
 (intacct_sync/pull/balances.py); objects without one (payments) have no paid / due. Each entity gets
 the figures of all three sides and the difference held − expected, so a person sees by how
-much, not only that it differs. The result is stored with its time in `intacct_sync.tieouts`
-for the monitoring page.
+much, not only that it differs. The result is stored with its time, the run after which it
+was computed (the `tieout` task of every successful run; none when asked for on the page) and
+the invoice source in `intacct_sync.tieouts` for the monitoring page.
 """
 
 from __future__ import annotations
@@ -137,22 +138,27 @@ def compare(everything: dict, expected: dict, postgres: dict, *, balances: bool)
     return entities
 
 
-def compute(hook, connection, name: str, invoice_source: str = "order_entry") -> dict[str, Any]:
+def compute(
+    hook, connection, name: str, invoice_source: str = "order_entry", run_id: str | None = None
+) -> dict[str, Any]:
     """Tie one object out now, store the result, and return it (JSON-ready);
-    `invoice_source` is the sync configuration's (which Intacct records are the truth)."""
+    `invoice_source` is the sync configuration's (which Intacct records are the truth),
+    `run_id` the run after which it is computed (None: on demand)."""
     everything, expected = intacct_totals(hook, name, invoice_source)
     postgres = postgres_totals(connection, name)
     entities = compare(everything, expected, postgres,
                        balances=own_balance(OBJECTS[name]) is not None)  # fmt: skip
     with connection, connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO intacct_sync.tieouts (object, computed_at, entities)"
-            " VALUES (%s, now(), %s) ON CONFLICT (object) DO UPDATE"
-            " SET computed_at = now(), entities = EXCLUDED.entities RETURNING computed_at",
-            (name, Json(entities)),
+            "INSERT INTO intacct_sync.tieouts (object, computed_at, entities, run_id,"
+            " invoice_source) VALUES (%s, now(), %s, %s, %s) ON CONFLICT (object) DO UPDATE"
+            " SET computed_at = now(), entities = EXCLUDED.entities, run_id = EXCLUDED.run_id,"
+            " invoice_source = EXCLUDED.invoice_source RETURNING computed_at",
+            (name, Json(entities), run_id, invoice_source),
         )
         computed_at = cursor.fetchone()[0]
-    return {"object": name, "computed_at": computed_at.isoformat(), "entities": entities,
+    return {"object": name, "computed_at": computed_at.isoformat(), "run_id": run_id,
+            "invoice_source": invoice_source, "entities": entities,
             "ok": all(e["ok"] for e in entities)}  # fmt: skip
 
 

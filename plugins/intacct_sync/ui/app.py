@@ -120,17 +120,22 @@ def status_payload() -> dict[str, Any]:
             "promise_seconds": PROMISE_SECONDS, "alert_after_seconds": _alert_after_seconds()}
 
 
-def _alert_after_seconds() -> int:
-    """When a pull counts as late enough to alert (intacct_sync_config, default 3 h)."""
+def _config():
+    """The sync configuration (intacct_sync_config); a bad or unreadable one, the defaults
+    (the runs refuse it with its message: the page still shows what it can)."""
     from intacct_sync.sync_config import VARIABLE, SyncConfig, parse
 
     try:
         from airflow.models import Variable
 
-        config = parse(Variable.get(VARIABLE, default_var=None))
-    except Exception:  # noqa: BLE001 - a bad or unreadable config shows the default
-        config = SyncConfig()
-    return round(config.alert_after_hours * 3600)
+        return parse(Variable.get(VARIABLE, default_var=None))
+    except Exception:  # noqa: BLE001 - see the docstring
+        return SyncConfig()
+
+
+def _alert_after_seconds() -> int:
+    """When a pull counts as late enough to alert (intacct_sync_config, default 3 h)."""
+    return round(_config().alert_after_hours * 3600)
 
 
 @app.get("/api/status")
@@ -207,14 +212,16 @@ def sync_now(name: str, user: GetUserDep) -> dict[str, str]:
 
 @app.post("/api/tieout/{name}", dependencies=[Depends(_same_site)])
 def tie_out(name: str) -> dict[str, Any]:
-    """Count and sum per entity in Intacct and in Postgres, now (reads every record)."""
+    """Count and sum per entity in Intacct and in Postgres, now (reads every record of the
+    configured invoice source); every successful run stores one too (its `tieout` task)."""
     from intacct_sync.intacct.hook import IntacctHook
     from intacct_sync.monitoring.tieout import compute
 
     if not _object(name).pulled:
         raise HTTPException(400, f"{name} is not pulled: nothing to tie out")
     with _connect() as connection:
-        return compute(IntacctHook(INTACCT_CONN_ID), connection, name)
+        return compute(IntacctHook(INTACCT_CONN_ID), connection, name,
+                       _config().invoice_source)  # fmt: skip
 
 
 @app.get("/static/main.js")

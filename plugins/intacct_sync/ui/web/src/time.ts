@@ -47,12 +47,18 @@ export const useNow = (everyMs = 15_000): number => {
   return now;
 };
 
-const parts = (date: Date, zone: string, options: Intl.DateTimeFormatOptions) =>
-  Object.fromEntries(
-    new Intl.DateTimeFormat("en-US", { ...options, hourCycle: "h23", timeZone: zone })
-      .formatToParts(date)
-      .map((part) => [part.type, part.value]),
-  );
+// Building an Intl.DateTimeFormat costs far more than using one: one per zone and format.
+const formats = new Map<string, Intl.DateTimeFormat>();
+
+const parts = (date: Date, zone: string, options: Intl.DateTimeFormatOptions) => {
+  const key = `${zone}|${JSON.stringify(options)}`;
+  let format = formats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-US", { ...options, hourCycle: "h23", timeZone: zone });
+    formats.set(key, format);
+  }
+  return Object.fromEntries(format.formatToParts(date).map((part) => [part.type, part.value]));
+};
 
 /** "2026-12-04 06:30:12 UTC": Airflow's own format (YYYY-MM-DD HH:mm:ss z). */
 export const exactTime = (iso: string, zone: string): string => {
