@@ -121,6 +121,21 @@ def test_invoices_link_to_the_local_customer_of_their_bill_to_contact(intacct_co
         int(west["RECORDNO"]),
     ) == [("Billing West",)]
 
+    # A payment names no contact: it belongs to the contact whose invoices it pays.
+    billed = {str(west["PRRECORDKEY"]): "Billing West", str(east["PRRECORDKEY"]): "Billing East"}
+    expected = {}
+    for payment in all_records(server, object="ARPYMT", query="CUSTOMERID = 'C-00001'"):
+        details = all_records(
+            server, object="ARPYMTDETAIL", query=f"PAYMENTKEY = {payment['RECORDNO']}"
+        )
+        contacts = {billed.get(str(d.get("RECORDKEY"))) for d in details}
+        one = contacts.pop() if len(contacts) == 1 else None
+        expected[int(payment["RECORDNO"])] = local[("C-00001", one)][0] if one else None
+    assert set(expected.values()) >= {local[("C-00001", "Billing West")][0], None}
+    _pull(clean_ar, "payments", OBJECTS["payments"])
+    assert dict(_query(clean_ar, "SELECT intacct_recordno, customer_id FROM ar.payments"
+                       " WHERE intacct_customer_id = 'C-00001'")) == expected  # fmt: skip
+
 
 def test_customer_mode_links_documents_to_the_customer_whatever_their_bill_to(
     intacct_connection, clean_ar
