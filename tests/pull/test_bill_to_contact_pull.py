@@ -153,3 +153,24 @@ def test_customer_mode_links_documents_to_the_customer_whatever_their_bill_to(
             clean_ar, "SELECT customer_id FROM ar.invoices WHERE intacct_customer_id = 'C-00001'"
         )
     ) == {(customer,)}
+
+
+def test_an_initial_sync_of_all_customers_reads_the_bill_to_contacts(intacct_connection, clean_ar):
+    """The history path too (all_customers): its chunk keeps the run's customer_source."""
+    import logging
+
+    from intacct_sync.history.chunks import extract_chunk, load_chunk, plan_chunks
+    from intacct_sync.history.ranges import HistoryRequest
+    from intacct_sync.intacct.hook import IntacctHook
+
+    request = HistoryRequest(None, None, {"all_customers": True})
+    [chunk] = plan_chunks(OBJECTS["customers"], request, "bill_to_contact")
+    log = logging.getLogger(__name__)
+    hook = IntacctHook()
+    extract_chunk(hook, clean_ar, "contacts-history", chunk, log)
+    loaded = load_chunk(clean_ar, "contacts-history", chunk, log, hook=hook)
+    truth = _bill_to_contacts(intacct_connection)
+    assert loaded["inserted"] == len(truth)
+    assert set(_local_customers(clean_ar)) == set(truth)
+    [customers] = plan_chunks(OBJECTS["customers"], request)  # the default: CUSTOMER records
+    assert "customer_source" not in customers
