@@ -128,12 +128,18 @@ def account_conflict(local: Mapping[str, Any], customer_id: str, name: str) -> N
 _COLUMNS = ", ".join(SYNCED_FIELDS)
 
 
-def hold_back(cursor, ids: list[str]) -> tuple[list[str], list[Rejected]]:
-    """Decide each incoming customer that is linked to a local one. Returns the ids to hold
-    back (a local change Intacct has not seen yet: the push sends it; loading Intacct's older
-    values would undo it) and the conflicts to record (Intacct's version loads)."""
+def hold_back(
+    cursor, ids: list[str], *, contacts: bool = False
+) -> tuple[list[str], list[Rejected]]:
+    """Decide each incoming customer (with `contacts`, bill-to contact) that is linked to a
+    local one. Returns the ids to hold back (a local change Intacct has not seen yet: the push
+    sends it; loading Intacct's older values would undo it) and the conflicts to record
+    (Intacct's version loads)."""
     local = ", ".join(f"c.{f}" for f in SYNCED_FIELDS)
-    incoming = ", ".join(f"i.{f}" for f in SYNCED_FIELDS)
+    # A CONTACT has no currency (contact_snapshot): compared as none on both sides.
+    incoming = ", ".join("NULL" if contacts and f == "currency" else f"i.{f}"
+                         for f in SYNCED_FIELDS)  # fmt: skip
+    version = contact_snapshot if contacts else snapshot
     cursor.execute(
         f"SELECT i.intacct_recordno, c.id, s.synced, {local}, {incoming} FROM incoming i"
         " JOIN ar.customers c ON c.intacct_recordno = i.intacct_recordno::bigint"
@@ -144,8 +150,8 @@ def hold_back(cursor, ids: list[str]) -> tuple[list[str], list[Rejected]]:
     held, conflicts = [], []
     n = len(SYNCED_FIELDS)
     for recordno, customer_id, synced, *values in cursor.fetchall():
-        mine = snapshot(dict(zip(SYNCED_FIELDS, values[:n], strict=True)))
-        theirs = snapshot(dict(zip(SYNCED_FIELDS, values[n:], strict=True)))
+        mine = version(dict(zip(SYNCED_FIELDS, values[:n], strict=True)))
+        theirs = version(dict(zip(SYNCED_FIELDS, values[n:], strict=True)))
         outcome = decide(mine, synced, theirs)
         if outcome is Outcome.LOCAL_CHANGE:
             held.append(recordno)
@@ -155,15 +161,18 @@ def hold_back(cursor, ids: list[str]) -> tuple[list[str], list[Rejected]]:
 
 
 def record_pulled(cursor, ids: list[str]) -> None:
-    """After loading: the loaded customers hold Intacct's values, the new agreed version."""
+    """After loading: the loaded customers hold Intacct's values, the new agreed version
+    (a bill-to contact's row, one with a contact name: its contact_snapshot)."""
     cursor.execute(
-        f"SELECT id, {_COLUMNS} FROM ar.customers WHERE intacct_recordno::text = ANY(%s)",
+        f"SELECT id, intacct_contact_name IS NOT NULL, {_COLUMNS} FROM ar.customers"
+        " WHERE intacct_recordno::text = ANY(%s)",
         (ids,),
     )
     rows = [
-        (customer_id, json.dumps(snapshot(dict(zip(SYNCED_FIELDS, values, strict=True)))))
-        for customer_id, *values in cursor.fetchall()
-    ]
+        (customer_id, json.dumps((contact_snapshot if contact else snapshot)(
+            dict(zip(SYNCED_FIELDS, values, strict=True)))))
+        for customer_id, contact, *values in cursor.fetchall()
+    ]  # fmt: skip
     psycopg2.extras.execute_values(
         cursor,
         "INSERT INTO intacct_sync.customer_sync (customer_id, synced) VALUES %s"

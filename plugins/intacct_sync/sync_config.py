@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from intacct_sync.sync_objects import INVOICE_SOURCES
+from intacct_sync.sync_objects import CUSTOMER_SOURCES, INVOICE_SOURCES
 
 VARIABLE = "intacct_sync_config"
 PULL_OBJECTS = ("customers", "invoices", "credit_notes", "payments")
@@ -20,10 +20,10 @@ PUSH_OBJECTS = ("customers", "invoices", "credit_notes", "payments", "convenienc
 DIMENSION_KEYS = ("locationid", "departmentid")
 FEE_LINE_KEYS = ("glaccountno", *DIMENSION_KEYS, "projectid", "classid")
 FEE_MODES = ("write_on", "write_off")
-# Where local customers come from in Intacct: CUSTOMER records (one local customer each), or
-# the bill-to contacts of CUSTOMER records (several local customers for one Intacct customer;
-# identity (intacct_customer_id, intacct_contact_name), migration 0018).
-CUSTOMER_SOURCES = ("customer", "bill_to_contact")
+# Where local customers come from in Intacct (CUSTOMER_SOURCES): CUSTOMER records (one local
+# customer each), or the bill-to contacts of CUSTOMER records (several local customers for one
+# Intacct customer; identity (intacct_customer_id, intacct_contact_name), migration 0018).
+# Both directions support both; what each pull reads is sync_objects.sourced.
 # An hour of overlap is what keeps a late-committing batch (and a DST fall-back hour) in view.
 MIN_LOOKBACK_MINUTES = 60
 # sync_start "beginning": no cut-over (stored as the earliest time there is).
@@ -137,17 +137,6 @@ def _customer_source(value: object) -> str:
     return value
 
 
-def _pulls_supported(source: str, pull: dict[str, bool]) -> None:
-    """bill_to_contact: only the push is built; a pull would load CUSTOMER rows beside the
-    contacts and link documents by customer id alone, so it must be off (issue 17)."""
-    on = [name for name, enabled in pull.items() if enabled]
-    if source == "bill_to_contact" and on:
-        raise SyncConfigError(
-            f"{_where('customer_source')}='bill_to_contact' pushes bill-to contacts but cannot "
-            f"pull them yet: set {', '.join(f'pull.{n}' for n in on)} to false"
-        )
-
-
 def _invoice_source(value: object) -> str:
     """order_entry (default), accounts_receivable or both: see sync_objects.INVOICE_SOURCES."""
     if not isinstance(value, str) or value not in INVOICE_SOURCES:
@@ -178,11 +167,8 @@ def parse(value: object) -> SyncConfig:
         raise SyncConfigError(
             f"{_where('convenience_fee_mode')}={mode!r}: choose {' or '.join(FEE_MODES)}"
         )
-    pull = _flags("pull", value.get("pull", {}), PULL_OBJECTS)
-    source = _customer_source(value.get("customer_source", "customer"))
-    _pulls_supported(source, pull)
     return SyncConfig(
-        pull=pull,
+        pull=_flags("pull", value.get("pull", {}), PULL_OBJECTS),
         push=_flags("push", value.get("push", {}), PUSH_OBJECTS),
         lookback_minutes=int(
             _number(
@@ -224,7 +210,7 @@ def parse(value: object) -> SyncConfig:
             )
         ),
         sync_start=_moments("sync_start", value.get("sync_start", {}), PUSH_OBJECTS),
-        customer_source=source,
+        customer_source=_customer_source(value.get("customer_source", "customer")),
         invoice_source=_invoice_source(value.get("invoice_source", SyncConfig.invoice_source)),
     )
 

@@ -87,9 +87,14 @@ class SyncObject:
     @property
     def source_clause(self) -> tuple[str, tuple[str, ...]]:
         """SQL (and its parameter) narrowing this object's table to the rows of its source:
-        key sets and deletions of one source must not touch the other's rows."""
+        key sets and deletions of one source must not touch the other's rows (customers:
+        CONTACT rows have a contact name, CUSTOMER rows none; their RECORDNOs are separate
+        number spaces)."""
         if self.name in _READS:
             return " AND intacct_source = %s", (self.source,)
+        if self.name == "customers":
+            kind = "NOT NULL" if self.source == BILL_TO_CONTACT else "NULL"
+            return f" AND intacct_contact_name IS {kind}", ()
         return "", ()
 
     @property
@@ -116,6 +121,7 @@ _SO_HEADER = (
     "TRX_TOTALPAID",
     "TRX_TOTALDUE",
     "MESSAGE",
+    "BILLTO.CONTACTNAME",  # the local customer is the bill-to contact (customer_source)
     "WHENMODIFIED",
 )
 _SO_LINES = Children(
@@ -286,6 +292,7 @@ _AR_HEADER = (
     "TRX_TOTALDUE",
     "DESCRIPTION",
     "MODULEKEY",
+    "BILLTO.CONTACTNAME",
     "WHENMODIFIED",
 )
 _AR_LINE_FIELDS = (
@@ -333,6 +340,41 @@ _READS: dict[str, dict[str, Read]] = {
 }
 
 
+# Where local customers come from (intacct_sync_config `customer_source`): CUSTOMER records, one
+# local customer each, or the bill-to contacts of CUSTOMER records (CONTACTs; the sandbox
+# holds a customer's contact list as the contact's CUSTOMERID), several local customers for
+# one Intacct customer, identified by (intacct_customer_id, intacct_contact_name = CONTACTNAME)
+# (migration 0018). Documents carry BILLTO.CONTACTNAME either way: the loader links them by
+# (CUSTOMERID, BILLTO.CONTACTNAME) to a contact's row, else to the customer's own row
+# (intacct_sync.customer_of, migration 0021), so only the customers pull depends on this.
+CUSTOMER_SOURCES = ("customer", "bill_to_contact")
+BILL_TO_CONTACT = "bill_to_contact"
+_CONTACTS = replace(
+    OBJECTS["customers"],
+    intacct_object="CONTACT",
+    fields=(
+        "RECORDNO",
+        "CONTACTNAME",
+        "PRINTAS",
+        "EMAIL1",
+        "STATUS",
+        "CUSTOMERID",
+        "MEGAENTITYID",
+        "MAILADDRESS.ADDRESS1",
+        "MAILADDRESS.CITY",
+        "MAILADDRESS.STATE",
+        "MAILADDRESS.ZIP",
+        "MAILADDRESS.COUNTRY",
+        "WHENCREATED",
+        "WHENMODIFIED",
+    ),
+    mapping="contacts",
+    source=BILL_TO_CONTACT,
+    description="Bill-to contacts of Intacct customers (CONTACT) into ar.customers, one local"
+    " customer each (customer_source bill_to_contact).",
+)
+
+
 def reads(name: str, invoice_source: str = "order_entry") -> list[Read]:
     """What to read for object `name` under `invoice_source`, in load order (OE first)."""
     if invoice_source not in INVOICE_SOURCES:
@@ -349,10 +391,18 @@ def reads(name: str, invoice_source: str = "order_entry") -> list[Read]:
     return [sources[invoice_source]]
 
 
-def sourced(name: str, invoice_source: str = "order_entry") -> list[SyncObject]:
-    """The registry entry of `name` once per source it reads under `invoice_source`: what
-    extract, map and load run with (one registry; the source only swaps its Intacct side)."""
+def sourced(
+    name: str, invoice_source: str = "order_entry", customer_source: str = "customer"
+) -> list[SyncObject]:
+    """The registry entry of `name` once per source it reads under `invoice_source` and
+    `customer_source`: what extract, map and load run with (one registry; the source only
+    swaps its Intacct side)."""
     obj = OBJECTS[name]
+    if name == "customers":
+        if customer_source not in CUSTOMER_SOURCES:
+            raise ValueError(
+                f"customer_source {customer_source!r} is not one of {CUSTOMER_SOURCES}")
+        return [_CONTACTS if customer_source == BILL_TO_CONTACT else obj]
     if name not in _READS:
         return [obj]
     return [

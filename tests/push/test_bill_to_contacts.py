@@ -40,12 +40,10 @@ def test_a_bad_customer_source_names_the_key_and_the_allowed_values(value):
     assert "customer" in message and "bill_to_contact" in message
 
 
-def test_bill_to_contact_with_a_pull_on_is_refused_naming_the_pulls_to_turn_off():
-    with pytest.raises(SyncConfigError) as error:
-        parse({"customer_source": "bill_to_contact", "pull": {"customers": False}})
-    message = str(error.value)
-    assert "customer_source" in message and "pull.invoices" in message
-    assert "pull.customers" not in message
+def test_bill_to_contact_is_accepted_with_every_pull_on():
+    config = parse({"customer_source": "bill_to_contact"})
+    assert config.customer_source == "bill_to_contact"
+    assert all(config.pull.values()) and all(config.push.values())
 
 
 # -- identity (migration 0018) ---------------------------------------------------------------
@@ -197,3 +195,93 @@ def test_an_existing_contact_is_linked_and_one_under_another_customer_refused(
         errors = dict(cursor.fetchall())
     assert "C-00001" in errors[str(wrong)]
     assert "customer_source" in errors[str(bare)]
+
+
+# -- push, then pull: one local row per contact ----------------------------------------------
+PULL_ON = {"customer_source": "bill_to_contact"}
+
+
+def _pull_contacts(connection, run_id: str):
+    from intacct_sync.sync_objects import sourced
+
+    from tests.pull.test_bill_to_contact_pull import _pull
+
+    return _pull(connection, run_id, sourced("customers", customer_source="bill_to_contact")[0])
+
+
+def _rows_of(connection, contact: str) -> list[tuple]:
+    with connection, connection.cursor() as cursor:
+        cursor.execute("SELECT id, origin, intacct_recordno FROM ar.customers"
+                       " WHERE intacct_contact_name = %s AND deleted_at IS NULL", (contact,))
+        return cursor.fetchall()
+
+
+def test_a_contact_pushed_then_pulled_stays_one_row(
+    push, writes, clean_ar, intacct_connection, intacct_customer
+):
+    local = _insert(clean_ar, "Acme Round Trip", intacct_customer["CUSTOMERID"], "Round Trip AP")
+    assert push("customers", **PULL_ON).posted == 1
+    [(_, _, key)] = _rows_of(clean_ar, "Round Trip AP")
+    counts = _pull_contacts(clean_ar, "round-trip")
+    assert counts.rejected == 0
+    assert _rows_of(clean_ar, "Round Trip AP") == [(local, "local", key)]
+    with clean_ar, clean_ar.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM intacct_sync.reconciliation_errors"
+                       " WHERE object = 'customers' AND state = 'open'")
+        assert cursor.fetchone() == (0,)
+    writes()
+    assert push("customers", **PULL_ON).posted == 0 and writes() == []  # nothing to send
+
+
+def test_a_contact_whose_push_answer_was_lost_links_to_its_row_when_pulled(
+    clean_ar, intacct_connection, intacct_customer, push, writes
+):
+    """The create reached Intacct, its answer did not; a clerk then corrects the contact
+    name locally. The pull finds the contact by what the push sent (intacct_sync.push_links,
+    recorded before the write): it links it to the local row instead of inserting another."""
+    from intacct_sync.intacct.errors import IntacctError
+    from intacct_sync.intacct.hook import IntacctHook
+    from intacct_sync.push.posting import push_object
+
+    from tests.ground_truth import all_records, sandbox_post
+
+    server = intacct_connection
+
+    class AnswersLost(IntacctHook):
+        """The real hook; from the write on, every answer is lost (a 524 is sent after the
+        sandbox processed the call). The plan's read of Intacct's contacts is answered."""
+
+        def write_batch(self, functions):
+            sandbox_post(server, "faults", {"http_524": {"probability": 1.0}})
+            return super().write_batch(functions)
+
+    local = _insert(clean_ar, "Acme Lost", intacct_customer["CUSTOMERID"], "Lost Answer AP")
+    hook = AnswersLost(retry_attempts=2, retry_initial_wait=0.01, retry_max_wait=0.02)
+    try:
+        with pytest.raises(IntacctError):
+            push_object(hook, clean_ar, "customers", parse(PULL_ON))
+    finally:
+        sandbox_post(server, "faults", {"clear": True})
+    [contact] = all_records(server, object="CONTACT", query="CONTACTNAME = 'Lost Answer AP'")
+    with clean_ar, clean_ar.cursor() as cursor:
+        cursor.execute("SELECT state, document_number, customer_key FROM"
+                       " intacct_sync.push_links WHERE object = 'customers' AND local_id = %s",
+                       (local,))
+        assert cursor.fetchall() == [("unknown", "Lost Answer AP",
+                                      intacct_customer["CUSTOMERID"])]
+        cursor.execute("UPDATE ar.customers SET intacct_contact_name = 'Lost Answer Payables'"
+                       " WHERE id = %s", (local,))
+
+    counts = _pull_contacts(clean_ar, "lost-answer")
+    assert counts.rejected == 0
+    assert _rows_of(clean_ar, "Lost Answer AP") == [
+        (local, "local", int(contact["RECORDNO"]))]  # Intacct's contact name, one row
+    assert _rows_of(clean_ar, "Lost Answer Payables") == []
+    with clean_ar, clean_ar.cursor() as cursor:  # the push's "outcome unknown" is known now
+        cursor.execute("SELECT state FROM intacct_sync.reconciliation_errors WHERE object ="
+                       " 'customers' AND direction = 'push' AND record_id = %s", (str(local),))
+        assert cursor.fetchall() == [("resolved",)]
+    writes()
+    again = push("customers", **PULL_ON)
+    assert (again.posted, again.failed) == (0, 0) and writes() == []
+    assert len(all_records(server, object="CONTACT", query="CONTACTNAME = 'Lost Answer AP'")) == 1

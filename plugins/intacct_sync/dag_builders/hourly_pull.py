@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Asset, TaskGroup, task
 
-from intacct_sync.dag_builders.runtime import INTACCT_CONN_ID, POSTGRES_CONN_ID
+from intacct_sync.dag_builders.runtime import INTACCT_CONN_ID, POSTGRES_CONN_ID, pulled
 from intacct_sync.dag_builders.tie_out import build_tie_out
 
 if TYPE_CHECKING:
@@ -63,6 +63,7 @@ def build_hourly_pull(obj: SyncObject, asset: Asset) -> TaskGroup:
                 "start": start.isoformat() if start else "",
                 "end": end.isoformat(),
                 "sync_start": sync_start.isoformat() if sync_start else "",
+                "customer_source": config.customer_source,  # what this run's tasks read
             }
 
         @task(pool="intacct_api")
@@ -89,8 +90,9 @@ def build_hourly_pull(obj: SyncObject, asset: Asset) -> TaskGroup:
             from intacct_sync.pull.map_and_load import map_landed
 
             zone = IntacctHook(INTACCT_CONN_ID).company_timezone  # the connection, no call
+            entry = pulled(obj, context["ti"].xcom_pull(task_ids="window"))
             with closing(connect(POSTGRES_CONN_ID)) as connection:
-                return map_landed(connection, obj, context["run_id"], company_tz=zone)
+                return map_landed(connection, entry, context["run_id"], company_tz=zone)
 
         @task
         def load(**context) -> dict[str, Any]:
@@ -106,8 +108,9 @@ def build_hourly_pull(obj: SyncObject, asset: Asset) -> TaskGroup:
                 from intacct_sync.intacct.hook import IntacctHook
 
                 hook = IntacctHook(INTACCT_CONN_ID)
+            entry = pulled(obj, context["ti"].xcom_pull(task_ids="window"))
             with closing(connect(POSTGRES_CONN_ID)) as connection:
-                return load_staged(connection, obj, context["run_id"], hook).as_dict()
+                return load_staged(connection, entry, context["run_id"], hook).as_dict()
 
         @task(pool="intacct_api")
         def heal(window: dict[str, str], **context) -> dict[str, Any]:
@@ -130,7 +133,7 @@ def build_hourly_pull(obj: SyncObject, asset: Asset) -> TaskGroup:
                     return land_healing(
                         IntacctHook(INTACCT_CONN_ID),
                         connection,
-                        obj,
+                        pulled(obj, window),
                         context["run_id"],
                         full_read=not window["start"],
                         every=every,
@@ -158,7 +161,7 @@ def build_hourly_pull(obj: SyncObject, asset: Asset) -> TaskGroup:
                     **apply_deletes(
                         IntacctHook(INTACCT_CONN_ID),
                         connection,
-                        obj,
+                        pulled(obj, window),
                         start,
                         datetime.fromisoformat(window["end"]),
                         healed,
@@ -206,6 +209,7 @@ def build_hourly_pull(obj: SyncObject, asset: Asset) -> TaskGroup:
             window_start="{{ ti.xcom_pull(task_ids='window')['start'] }}",
             window_end="{{ ti.xcom_pull(task_ids='window')['end'] }}",
             children=obj.children.spec() if obj.children else None,
+            customer_source="{{ ti.xcom_pull(task_ids='window')['customer_source'] }}",
             intacct_conn_id=INTACCT_CONN_ID,
             postgres_conn_id=POSTGRES_CONN_ID,
         )

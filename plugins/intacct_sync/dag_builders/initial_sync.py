@@ -36,9 +36,11 @@ def build_initial_sync(obj: SyncObject, asset: Asset) -> TaskGroup:
         @task
         def chunks(**context) -> list[dict[str, Any]]:
             """The initial data sync's month chunks (they become the mapped `history` groups)."""
+            from intacct_sync import sync_config
             from intacct_sync.history.chunks import plan_chunks
 
-            planned = plan_chunks(obj, history_request(obj, context))
+            planned = plan_chunks(obj, history_request(obj, context),
+                                  sync_config.load().customer_source)  # fmt: skip
             labels = ", ".join(c["label"] for c in planned)
             log.info("%s: %s chunks: %s", obj.dag_id, len(planned), labels)
             return planned

@@ -30,6 +30,17 @@ def history_request(obj: SyncObject, context) -> HistoryRequest | None:
     )
 
 
+def pulled(obj: SyncObject, window: dict[str, str]) -> SyncObject:
+    """The registry entry this run of `obj` reads: customers are CUSTOMER or CONTACT records
+    by the customer_source the run's `window` task read (the configuration is read by the
+    run, never when the DAG file is parsed)."""
+    from intacct_sync.sync_objects import sourced
+
+    if obj.name != "customers":
+        return obj
+    return sourced(obj.name, customer_source=window.get("customer_source") or "customer")[0]
+
+
 def run_key(context) -> str:
     """A history run's checkpoint key: run ids are unique only within one DAG."""
     return f"{context['dag'].dag_id}/{context['run_id']}"

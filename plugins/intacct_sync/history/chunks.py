@@ -16,14 +16,19 @@ from typing import Any
 from psycopg2.extras import Json
 
 from intacct_sync.history.ranges import HistoryRequest, month_chunks
-from intacct_sync.sync_objects import OBJECTS, SyncObject
+from intacct_sync.sync_objects import BILL_TO_CONTACT, OBJECTS, SyncObject, sourced
 
 PAYMENTS = "payments"
 _LOAD_COUNTS = ("inserted", "updated", "unchanged", "skipped", "rejected")
 
 
-def plan_chunks(obj: SyncObject, request: HistoryRequest) -> list[dict[str, Any]]:
-    """The run's chunks as plain data (they are the mapped tasks' arguments)."""
+def plan_chunks(
+    obj: SyncObject, request: HistoryRequest, customer_source: str = "customer"
+) -> list[dict[str, Any]]:
+    """The run's chunks as plain data (they are the mapped tasks' arguments); a customers
+    chunk keeps the run's `customer_source` (what it reads: `chunk_object`)."""
+    if obj.name == "customers":
+        obj = sourced(obj.name, customer_source=customer_source)[0]
     if request.start is None or request.end is None:
         return [_chunk(obj, None, None, open_items_only=False)]
     objects = [obj]
@@ -47,7 +52,13 @@ def _chunk(
         "start": start.isoformat() if start else None,
         "end": end.isoformat() if end else None,
         "open_items_only": open_items_only,
+        **({"customer_source": "bill_to_contact"} if obj.source == BILL_TO_CONTACT else {}),
     }
+
+
+def chunk_object(chunk: dict[str, Any]) -> SyncObject:
+    """The registry entry a chunk reads and loads."""
+    return sourced(chunk["object"], customer_source=chunk.get("customer_source", "customer"))[0]
 
 
 def chunk_filter(obj: SyncObject, chunk: dict[str, Any]):
@@ -127,7 +138,7 @@ def extract_chunk(
     if found and found[0] in ("landed", "done"):
         log.info("%s: already %s by an earlier attempt, not read again", chunk["label"], found[0])
         return {**(found[1] or {}), "resumed": True}
-    obj = OBJECTS[chunk["object"]]
+    obj = chunk_object(chunk)
     _set(connection, run_key, chunk, "extracting")
     summary = land_query(
         hook,
@@ -163,7 +174,7 @@ def load_chunk(
             f"{chunk['label']}: nothing landed for this chunk in run {run_key}; clear its "
             "extract task so it is read again"
         )
-    obj = OBJECTS[chunk["object"]]
+    obj = chunk_object(chunk)
     landing = landing_id(run_key, chunk)
     map_landed(connection, obj, landing, company_tz=hook.company_timezone)
     loaded = load_staged(connection, obj, landing, hook).as_dict()

@@ -74,6 +74,7 @@ def map_records(headers: pd.DataFrame, children: pd.DataFrame | None = None) -> 
             "ar_recordno": recordno,
             "number": column(headers, "RECORDID").fillna(recordno.astype(str)),
             "intacct_customer_id": column(headers, "CUSTOMERID"),
+            "intacct_contact_name": column(headers, "BILLTO.CONTACTNAME"),  # migration 0021
             "state": column(headers, "STATE"),
             "currency": column(headers, "CURRENCY"),
             "entity": entity(headers),

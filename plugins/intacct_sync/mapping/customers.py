@@ -102,38 +102,3 @@ def to_intacct(customer: Mapping[str, Any]) -> dict[str, Any]:
             "MAILADDRESS": mail or None,
         },
     }
-
-
-# -- bill-to contacts (customer_source bill_to_contact): ar.customers ↔ CONTACT ---------------
-CONTACT_FIELDS = ("RECORDNO", "CONTACTNAME", "PRINTAS", "EMAIL1", "STATUS", "CUSTOMERID",
-                  *(f"MAILADDRESS.{f.rsplit('.', 1)[1]}" for f in ADDRESS.values()))
-
-
-def contact_versions(records: list[Mapping[str, Any]]) -> dict[int, dict[str, Any]]:
-    """CONTACT records as customer rows (RECORDNO → the fields customer_sync compares)."""
-    out = {}
-    for r in records:
-        if not r.get("PRINTAS") or not r.get("STATUS"):
-            continue
-        address = {key: r.get(f"MAILADDRESS.{field.rsplit('.', 1)[1]}")
-                   for key, field in ADDRESS.items()}  # fmt: skip
-        out[int(r["RECORDNO"])] = {
-            "name": r["PRINTAS"], "status": str(r["STATUS"]).lower(), "email": r.get("EMAIL1"),
-            "currency": None, "billing_address": {k: v for k, v in address.items() if v},
-        }
-    return out
-
-
-def to_contact(customer: Mapping[str, Any]) -> dict[str, Any]:
-    """A bill-to contact customer as its CONTACT, under its Intacct customer (the sandbox
-    holds the customer's contact list as CUSTOMERID: include/intacct_sandbox/contacts.py)."""
-    address = customer.get("billing_address") or {}
-    mail = {field.rsplit(".", 1)[1]: address.get(key) for key, field in ADDRESS.items()}
-    return {
-        "CONTACTNAME": customer["intacct_contact_name"],
-        "PRINTAS": customer["name"],
-        "EMAIL1": customer.get("email") or None,
-        "STATUS": customer["status"],
-        "MAILADDRESS": {k: v for k, v in mail.items() if v} or None,
-        "CUSTOMERID": customer["intacct_customer_id"],
-    }

@@ -62,6 +62,7 @@ def map_records(headers: pd.DataFrame, children: pd.DataFrame | None = None) -> 
             "ar_recordno": column(headers, "PRRECORDKEY"),
             "number": column(headers, "DOCNO"),
             "intacct_customer_id": column(headers, "CUSTVENDID"),
+            "intacct_contact_name": column(headers, "BILLTO.CONTACTNAME"),  # migration 0021
             "state": column(headers, "STATE"),
             "currency": column(headers, "CURRENCY"),
             "entity": entity(headers),

@@ -46,9 +46,14 @@ class IntacctExtractOperator(BaseOperator):
     :param children: child records to read for the landed headers (lines, payment
         details): ``{"intacct_object", "parent_field", "fields"}``; landed as
         ``<object_name>.children`` with their header's key.
+    :param customer_source: (templated) the run's ``customer_source``: the customers are
+        then read as the registry says for it (CUSTOMER or CONTACT records,
+        ``sync_objects.sourced``) instead of `intacct_object` and `fields`.
     """
 
-    template_fields: Sequence[str] = ("window_start", "window_end", "landing_run_id", "chunk")
+    template_fields: Sequence[str] = (
+        "window_start", "window_end", "landing_run_id", "chunk", "customer_source",
+    )  # fmt: skip
     ui_color = "#e8f4fd"
 
     def __init__(
@@ -63,6 +68,7 @@ class IntacctExtractOperator(BaseOperator):
         landing_run_id: str = "{{ run_id }}",
         chunk: str = "",
         children: dict[str, Any] | None = None,
+        customer_source: str = "",
         intacct_conn_id: str = "intacct_default",
         postgres_conn_id: str = "ar_postgres",
         **kwargs: Any,
@@ -78,8 +84,21 @@ class IntacctExtractOperator(BaseOperator):
         self.landing_run_id = landing_run_id
         self.chunk = chunk
         self.children = children
+        self.customer_source = customer_source
         self.intacct_conn_id = intacct_conn_id
         self.postgres_conn_id = postgres_conn_id
+
+    def _read(self) -> dict[str, Any]:
+        """What to read: the registry's entry for the run's customer source, else as given."""
+        if self.customer_source and self.object_name == "customers":
+            from intacct_sync.sync_objects import sourced
+
+            obj = sourced(self.object_name, customer_source=self.customer_source)[0]
+            return {"intacct_object": obj.intacct_object, "fields": list(obj.fields),
+                    "docparid": obj.docparid,
+                    "children": obj.children.spec() if obj.children else None}  # fmt: skip
+        return {"intacct_object": self.intacct_object, "fields": self.fields,
+                "docparid": self.docparid, "children": self.children}  # fmt: skip
 
     def execute(self, context: Any) -> dict[str, Any]:
         from intacct_sync.db.ar_database import connect
@@ -102,12 +121,9 @@ class IntacctExtractOperator(BaseOperator):
             summary = land_query(
                 hook,
                 connection,
+                **self._read(),
                 object_name=self.object_name,
-                intacct_object=self.intacct_object,
-                fields=self.fields,
                 query=query,
-                docparid=self.docparid,
-                children=self.children,
                 landing_run_id=self.landing_run_id,
                 chunk=self.chunk,
                 log=self.log,

@@ -34,6 +34,10 @@ RECORD_ERRORS = (
 )
 
 
+class MixedCustomerSources(RuntimeError):
+    """ar.customers holds rows of the other customer_source (not a record's fault)."""
+
+
 @dataclass
 class LoadCounts:
     """What one load did; small enough for XCom and asset event extras."""
@@ -102,22 +106,48 @@ def record_errors(
         )
 
 
+# The local customer of a pulled record: its bill-to contact's row, else its customer's own
+# row (intacct_sync.customer_of, migration 0021: one rule for both customer sources).
+CUSTOMER_OF = "intacct_sync.customer_of({alias}.intacct_customer_id, {contact})"
+
 RELINK_SQL = (
     # The DAGs run independently: a payment may load before its customer, an application
     # before its invoice or credit note. Fill such references whenever the target exists.
     *(
-        f"UPDATE ar.{table} t SET customer_id = c.id FROM ar.customers c"
-        " WHERE t.customer_id IS NULL AND c.intacct_customer_id = t.intacct_customer_id"
-        " AND c.deleted_at IS NULL"
-        for table in ("invoices", "credit_notes", "payments")
+        f"UPDATE ar.{table} t SET customer_id = {CUSTOMER_OF.format(alias='t', contact=c)}"
+        f" WHERE t.customer_id IS NULL AND {CUSTOMER_OF.format(alias='t', contact=c)} IS NOT NULL"
+        for table, c in (
+            ("invoices", "t.intacct_contact_name"),
+            ("credit_notes", "t.intacct_contact_name"),
+            ("payments", "NULL"),
+        )
     ),
-    # A customer deleted in Intacct and re-created with the same CUSTOMERID: documents still
+    # A payment names no bill-to contact (it goes to the Intacct customer): when its customer
+    # has several local customers (bill-to contacts), it belongs to the one whose invoices
+    # and credit notes it pays, if they all belong to one.
+    "UPDATE ar.payments p SET customer_id = paid.customer_id FROM ("
+    " SELECT a.payment_id, min(d.id) AS customer_id FROM ar.payments q"
+    " JOIN ar.payment_applications a ON a.payment_id = q.id"
+    " LEFT JOIN ar.invoices i ON i.id = a.invoice_id"
+    " LEFT JOIN ar.credit_notes n ON n.id = a.credit_note_id"
+    " LEFT JOIN ar.customers d ON d.id = coalesce(i.customer_id, n.customer_id)"
+    "  AND d.intacct_customer_id = q.intacct_customer_id"
+    " WHERE q.customer_id IS NULL AND (a.intacct_target_key IS NOT NULL"
+    "  OR a.intacct_credit_key IS NOT NULL)"
+    " GROUP BY a.payment_id"
+    " HAVING count(*) = count(d.id) AND count(DISTINCT d.id) = 1) paid"
+    " WHERE p.id = paid.payment_id AND p.customer_id IS NULL",
+    # A customer deleted in Intacct and re-created with the same identity: documents still
     # pointing at the deleted row move to the live one (driven from the few deleted rows).
     *(
-        f"UPDATE ar.{table} t SET customer_id = c.id FROM ar.customers old, ar.customers c"
-        " WHERE old.deleted_at IS NOT NULL AND t.customer_id = old.id"
-        " AND c.intacct_customer_id = t.intacct_customer_id AND c.deleted_at IS NULL"
+        f"UPDATE ar.{table} t SET customer_id = {live} FROM ar.customers old"
+        f" WHERE old.deleted_at IS NOT NULL AND t.customer_id = old.id AND {live} IS NOT NULL"
         for table in ("invoices", "credit_notes", "payments")
+        for live in [
+            CUSTOMER_OF.format(
+                alias="t", contact="coalesce(t.intacct_contact_name, old.intacct_contact_name)"
+            )
+        ]
     ),
     "UPDATE ar.payment_applications a SET invoice_id = i.id, target = 'invoice'"
     " FROM ar.invoices i WHERE i.ar_recordno = a.intacct_target_key"
@@ -154,6 +184,11 @@ class _Loader:
         self.columns = [c for c in rows.columns if c in types]
         self.casts = ", ".join(f'i."{c}"::{types[c]}' for c in self.columns)
         self.has_customer = "customer_id" in types and "intacct_customer_id" in rows.columns
+        # The bill-to contact a pulled record names (documents; CONTACT records as customers:
+        # customer_source bill_to_contact); none for payments and CUSTOMER records.
+        named = "intacct_contact_name" in rows.columns
+        self.contact = 'i."intacct_contact_name"' if named else "NULL::text"
+        self.contacts = obj.name == "customers" and named
         # Invoices / credit notes: SODOCUMENT and ARINVOICE RECORDNOs are separate number
         # spaces, so a row is keyed by its source too (migration 0017).
         self.by_source = "intacct_source" in types and "intacct_source" in rows.columns
@@ -173,12 +208,21 @@ class _Loader:
         incoming customer is inserted and a person decides (nothing is merged by guess).
         A name match whose account number names another Intacct customer is not linked: a
         reconciliation error on the local customer (intacct_sync/customer_sync.py). Linking
-        keeps `origin`: a linked customer syncs both ways whichever side created it."""
-        for condition in (
-            "c.intacct_customer_id = i.intacct_customer_id",
-            "c.account_number = i.intacct_customer_id",
-            f"lower(c.name) = lower(i.name) AND {customer_sync.NAME_MATCH_AGREES}",
-        ):
+        keeps `origin`: a linked customer syncs both ways whichever side created it.
+        A bill-to contact is matched by its identity alone, (Intacct customer id, contact
+        name), as the push links it (intacct_sync/push/plans.py `_plan_contacts`)."""
+        conditions: tuple[str, ...] = tuple(
+            f"{match} AND c.intacct_contact_name IS NULL"  # a contact's row is no CUSTOMER
+            for match in (
+                "c.intacct_customer_id = i.intacct_customer_id",
+                "c.account_number = i.intacct_customer_id",
+                f"lower(c.name) = lower(i.name) AND {customer_sync.NAME_MATCH_AGREES}",
+            )
+        )
+        if self.contacts:
+            conditions = ("c.intacct_customer_id = i.intacct_customer_id"
+                          " AND c.intacct_contact_name = i.intacct_contact_name",)  # fmt: skip
+        for condition in conditions:
             cursor.execute(
                 "WITH candidates AS ("
                 " SELECT i.intacct_recordno, min(c.id) AS id, count(*) AS n FROM incoming i"
@@ -193,17 +237,40 @@ class _Loader:
                 " WHERE m.n = 1 AND c.id = m.id",
                 (ids,),
             )
-        record_errors(cursor, "customers", "push", customer_sync.account_conflicts(cursor, ids))
+        if not self.contacts:
+            record_errors(cursor, "customers", "push", customer_sync.account_conflicts(cursor, ids))
+
+    def refuse_mixed_sources(self, cursor) -> None:
+        """CONTACT and CUSTOMER RECORDNOs are separate number spaces, both kept in
+        ar.customers.intacct_recordno: rows linked under the other customer_source would be
+        taken for records of this one. Refused (the task fails), naming the key."""
+        kind = "NULL" if self.contacts else "NOT NULL"
+        cursor.execute(
+            "SELECT count(*) FROM ar.customers WHERE deleted_at IS NULL"
+            f" AND intacct_recordno IS NOT NULL AND intacct_contact_name IS {kind}"
+        )
+        (count,) = cursor.fetchone()
+        if count:
+            source, other = ("bill_to_contact", "CUSTOMER") if self.contacts else (
+                "customer", "CONTACT")  # fmt: skip
+            raise MixedCustomerSources(
+                f"intacct_sync_config: customer_source={source!r}, but ar.customers holds"
+                f" {count} customers linked to Intacct {other} records (synced under the other"
+                " customer_source): their keys would be taken for this source's. Set"
+                " customer_source back, or soft-delete those rows (deleted_at) before switching."
+            )
 
     def retire_reused_ids(self, cursor, ids: list[str]) -> None:
         """Intacct keeps a CUSTOMERID unique among existing customers: a newer customer with
         the id a different live row holds means that row was deleted in Intacct and the id
         re-used. Soft-delete the old row, so the new one loads (uniqueness is among live rows,
-        migration 0012) and documents re-link to it. Only a read that started after the one
-        that saw the old row retires it: a retried old run retires nothing."""
+        migration 0012) and documents re-link to it (a bill-to contact: its contact name,
+        unique in the company, the same). Only a read that started after the one that saw the
+        old row retires it: a retried old run retires nothing."""
         cursor.execute(
             "UPDATE ar.customers c SET deleted_at = now(), updated_at = now() FROM incoming i"
             " WHERE i.intacct_recordno = ANY(%s) AND c.intacct_customer_id = i.intacct_customer_id"
+            f" AND c.intacct_contact_name IS NOT DISTINCT FROM {self.contact}"
             " AND c.deleted_at IS NULL AND c.origin = 'intacct'"
             " AND c.intacct_recordno <> i.intacct_recordno::bigint"
             " AND coalesce(i.intacct_read_at::timestamptz > c.intacct_read_at,"
@@ -212,11 +279,12 @@ class _Loader:
         )
 
     def skip_inactive_customers(self, cursor, ids: list[str]) -> list[str]:
-        """Only invoices of active customers are imported; the rest wait, counted."""
+        """Only invoices of active customers are imported; the rest wait, counted (with the
+        bill-to contact they wait for: intacct_sync/pull/reactivation.py)."""
+        customer = CUSTOMER_OF.format(alias="i", contact=self.contact)
         cursor.execute(
-            "SELECT i.intacct_recordno, i.intacct_customer_id FROM incoming i"
-            " LEFT JOIN ar.customers c ON c.intacct_customer_id = i.intacct_customer_id"
-            "  AND c.deleted_at IS NULL"
+            f"SELECT i.intacct_recordno, i.intacct_customer_id, {self.contact} FROM incoming i"
+            f" LEFT JOIN ar.customers c ON c.id = {customer}"
             " WHERE i.intacct_recordno = ANY(%s) AND (c.id IS NULL OR c.status <> 'active')"
             # Documents already imported keep receiving updates (payments, reversals) even
             # after their customer becomes inactive: only new ones wait.
@@ -225,19 +293,21 @@ class _Loader:
             (ids,),
         )
         skipped = cursor.fetchall()
-        for recordno, customer in skipped:
+        for recordno, customer, contact in skipped:
             cursor.execute(
                 "INSERT INTO intacct_sync.skipped_records (object, intacct_recordno,"
-                " customer_key, reason) VALUES (%s, %s, %s, 'customer not active')"
-                " ON CONFLICT (object, intacct_recordno) DO UPDATE SET skipped_at = now()",
-                (self.obj.name, recordno, customer),
+                " customer_key, contact_key, reason) VALUES (%s, %s, %s, %s,"
+                " 'customer not active') ON CONFLICT (object, intacct_recordno)"
+                " DO UPDATE SET skipped_at = now(), customer_key = EXCLUDED.customer_key,"
+                " contact_key = EXCLUDED.contact_key",
+                (self.obj.name, recordno, customer, contact),
             )
         cursor.execute(
             "DELETE FROM intacct_sync.skipped_records WHERE object = %s"
             " AND intacct_recordno::text = ANY(%s) AND NOT (intacct_recordno::text = ANY(%s))",
-            (self.obj.name, ids, [r for r, _ in skipped]),
+            (self.obj.name, ids, [r[0] for r in skipped]),
         )
-        return [r for r, _ in skipped]
+        return [r[0] for r in skipped]
 
     def upsert(self, cursor, ids: list[str]) -> list[tuple[int, str, bool]]:
         """Insert new and rewrite changed headers; returns (id, recordno, inserted)."""
@@ -248,16 +318,19 @@ class _Loader:
             else f'"{c}" = EXCLUDED."{c}"'
             for c in self.columns
         )  # fmt: skip
-        customer_col, customer_val, join, relink = "", "", "", ""
-        if self.has_customer:
-            customer_col, customer_val = ", customer_id", ", c.id"
-            join = (
-                " LEFT JOIN ar.customers c ON c.intacct_customer_id = i.intacct_customer_id"
-                " AND c.deleted_at IS NULL"
-            )
-            updates += ", customer_id = EXCLUDED.customer_id"
-            relink = f" OR {self.obj.table}.customer_id IS DISTINCT FROM EXCLUDED.customer_id"
+        customer_col, customer_val, relink = "", "", ""
         t = self.obj.table
+        if self.has_customer:
+            customer_col = ", customer_id"
+            customer_val = f", {CUSTOMER_OF.format(alias='i', contact=self.contact)}"
+            customer = "EXCLUDED.customer_id"
+            if self.obj.name == "payments":  # keeps the customer its applications gave it
+                customer = (
+                    f"coalesce(EXCLUDED.customer_id, CASE WHEN {t}.intacct_customer_id"
+                    f" = EXCLUDED.intacct_customer_id THEN {t}.customer_id END)"
+                )
+            updates += f", customer_id = {customer}"
+            relink = f" OR {t}.customer_id IS DISTINCT FROM {customer}"
         # intacct_sync/pull/versions.py: which snapshot is newer, DST nights and same seconds
         # included.
         not_older = (
@@ -279,7 +352,7 @@ class _Loader:
             owned = "true"
         cursor.execute(
             f"INSERT INTO {self.obj.table} ({names}{customer_col}, origin)"
-            f" SELECT {self.casts}{customer_val}, 'intacct' FROM incoming i{join}"
+            f" SELECT {self.casts}{customer_val}, 'intacct' FROM incoming i"
             " WHERE i.intacct_recordno = ANY(%s)"
             f" ON CONFLICT {self.key} DO UPDATE SET {updates}, updated_at = now(),"
             f" deleted_at = CASE WHEN {seen_after_delete} THEN NULL ELSE {t}.deleted_at END"
@@ -330,10 +403,15 @@ class _Loader:
     def run(self, cursor, ids: list[str], counts: LoadCounts) -> list[str]:
         """Load the records `ids`; returns the ids that are now in the AR tables."""
         held: list[str] = []
+        # A record a push sent (or is still sending) links to its local row, not a new one
+        # (a CUSTOMER record: by its id, link_customers).
+        if self.obj.name != "customers" or self.contacts:
+            push_links.link_pulled(cursor, self.obj.name, ids)
         if self.obj.name == "customers":
+            self.refuse_mixed_sources(cursor)
             self.retire_reused_ids(cursor, ids)
             self.link_customers(cursor, ids)
-            held, conflicts = customer_sync.hold_back(cursor, ids)
+            held, conflicts = customer_sync.hold_back(cursor, ids, contacts=self.contacts)
             record_errors(cursor, "customers", "push", conflicts)
             counts.unchanged += len(held)
             ids = [i for i in ids if i not in set(held)]
@@ -341,8 +419,6 @@ class _Loader:
             skipped = set(self.skip_inactive_customers(cursor, ids))
             counts.skipped += len(skipped)
             ids = [i for i in ids if i not in skipped]
-        # A record a push sent (or is still sending) links to its local row, not a new one.
-        push_links.link_pulled(cursor, self.obj.name, ids)
         changed = self.upsert(cursor, ids)
         if self.obj.name == "customers":
             customer_sync.record_pulled(cursor, ids)

@@ -13,10 +13,13 @@ from intacct_sync.sync_objects import SyncObject
 
 
 def reactivated_recordnos(connection, obj: SyncObject) -> list[str]:
+    """Skipped documents whose local customer (their bill-to contact's, else their
+    customer's: intacct_sync.customer_of) is active now."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT s.intacct_recordno::text FROM intacct_sync.skipped_records s"
-            " JOIN ar.customers c ON c.intacct_customer_id = s.customer_key"
+            " JOIN ar.customers c ON c.id = intacct_sync.customer_of(s.customer_key,"
+            "  s.contact_key)"
             " WHERE s.object = %s AND c.status = 'active' AND c.deleted_at IS NULL"
             " ORDER BY 1",
             (obj.name,),

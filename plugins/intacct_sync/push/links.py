@@ -28,21 +28,30 @@ import psycopg2.extras
 from intacct_sync.sync_objects import OBJECTS
 
 LINKED = ("invoices", "credit_notes", "payments", "convenience_fees")
+# Bill-to contacts (customer_source bill_to_contact) too: a CONTACT create is linked by its
+# contact name and customer, so a pull that meets the contact before the push knows its key
+# links it to the local customer even if that row's contact name was edited meanwhile.
+LINKED_CREATES = ("CONTACT",)
 UNKNOWN = "outcome unknown"
 # Columns the sync itself writes: not part of what the AR platform entered.
 _SYNC_COLUMNS = ("ar_recordno", "intacct_recordno", "intacct_docid", "total_paid", "total_due",
                  "row_hash", "intacct_whenmodified", "updated_at", "warning", "deleted_at",
-                 "intacct_customer_id")  # fmt: skip
+                 "intacct_customer_id", "intacct_contact_name")  # fmt: skip
 _SYNC_CHILD_COLUMNS = ("intacct_target_key", "intacct_credit_key", "target")
 # What identifies a pulled record as the one a link describes: incoming column → link column.
-_PULL_MATCH = {
+_PULL_MATCH: dict[str, tuple[str, str, str, str | None]] = {
     "payments": ("intacct_recordno", "reference", "intacct_customer_id", "amount"),
+    "customers": ("intacct_recordno", "intacct_contact_name", "intacct_customer_id", None),
 }
 
 
 def linked(write) -> bool:
     """Creates whose record a pull could meet before the push knows its key."""
-    return write.action == "create" and write.object in LINKED and write.function is not None
+    return (
+        write.action == "create"
+        and write.function is not None
+        and (write.object in LINKED or write.function.object in LINKED_CREATES)
+    )
 
 
 def snapshot_sql(name: str, alias: str) -> str:
@@ -76,7 +85,7 @@ def prepare(connection, writes: list) -> None:
         amount = fields.get("paymentamount", row.get("total", row.get("amount")))
         rows.append((
             w.function.control_id, w.object, w.local_id, obj,
-            next(iter(lookup.values()), None), fields.get("customerid"),
+            next(iter(lookup.values()), None), fields.get("customerid", fields.get("CUSTOMERID")),
             None if amount is None else Decimal(str(amount)),
             row.get("payment_date") or row.get("issue_date"),
             json.dumps(lookup, default=str), json.dumps(w.sent or {}, default=str),
@@ -142,7 +151,7 @@ def settle(cursor, write, control_id: str, key: str | None) -> list[str]:
         " intacct_key = coalesce(%s::bigint, intacct_key) WHERE control_id = %s",
         (key, control_id),
     )
-    if write.sent is None:
+    if not write.sent:  # nothing to compare (a contact: its fields sync both ways)
         return []
     table = OBJECTS[write.object].table
     cursor.execute(
@@ -262,18 +271,22 @@ def link_pulled(cursor, obj: str, ids: list[str]) -> int:
     upsert: a pulled record that a push sent (or is sending) is written onto that local row's
     intacct_recordno, so the upsert meets the local row (and leaves it as the AR platform
     wrote it) instead of inserting a second, `origin = 'intacct'` one. Matched by the key
-    once known, else by document number, customer and amount. Returns the rows linked."""
+    once known, else by document number (a contact: its name), customer and amount.
+    A bill-to contact needs nothing more from the push (no key to look up, its fields sync
+    both ways): its link is settled here and its "outcome unknown" error resolved.
+    Returns the rows linked."""
     if obj not in _PULL_MATCH:
         return 0
     table = OBJECTS[obj].table
     recordno, number, customer, amount = _PULL_MATCH[obj]
+    same_amount = f" AND l.amount = i.{amount}::numeric" if amount else ""
     cursor.execute(
         "WITH matched AS ("
         " SELECT DISTINCT ON (i.intacct_recordno) i.intacct_recordno::bigint AS recordno,"
         "  l.local_id, l.control_id FROM incoming i JOIN intacct_sync.push_links l"
         "  ON l.object = %(obj)s AND l.state <> 'failed' AND (l.intacct_key = i."
         f"{recordno}::bigint OR (l.intacct_key IS NULL AND l.document_number = i.{number}"
-        f"  AND l.customer_key = i.{customer} AND l.amount = i.{amount}::numeric))"
+        f"  AND l.customer_key = i.{customer}{same_amount}))"
         f" WHERE i.{recordno} = ANY(%(ids)s) AND NOT EXISTS (SELECT 1 FROM {table} x"
         f"  WHERE x.intacct_recordno = i.{recordno}::bigint)"
         " ORDER BY i.intacct_recordno, l.prepared_at DESC),"
@@ -282,7 +295,16 @@ def link_pulled(cursor, obj: str, ids: list[str]) -> int:
         "  WHERE t.id = m.local_id AND t.origin = 'local' AND t.intacct_recordno IS NULL"
         "  AND t.deleted_at IS NULL RETURNING t.id, m.recordno, m.control_id)"
         " UPDATE intacct_sync.push_links l SET intacct_key = linked.recordno FROM linked"
-        " WHERE l.control_id = linked.control_id RETURNING l.local_id",
+        " WHERE l.control_id = linked.control_id RETURNING l.local_id, l.control_id",
         {"obj": obj, "ids": ids},
     )
-    return cursor.rowcount
+    found = cursor.fetchall()
+    if obj == "customers":
+        for local_id, control_id in found:
+            cursor.execute(
+                "UPDATE intacct_sync.push_links SET state = 'posted', settled_at = now()"
+                " WHERE control_id = %s",
+                (control_id,),
+            )
+            resolve_unknown(cursor, obj, local_id)
+    return len(found)

@@ -27,6 +27,7 @@ from lxml import etree
 from intacct_sync import customer_sync
 from intacct_sync.db.sync_state import cut_over
 from intacct_sync.mapping import NotPushable
+from intacct_sync.mapping import contacts as contact_mapping
 from intacct_sync.mapping import convenience_fees as fee_mapping
 from intacct_sync.mapping import customers as customer_mapping
 from intacct_sync.mapping import payments as payment_mapping
@@ -261,7 +262,7 @@ def _plan_contacts(connection, hook) -> Plan:
                 "Set the Intacct customer id and the contact name of the customer, then "
                 "retry.")))  # fmt: skip
             continue
-        payload = customer_mapping.to_contact(row)
+        payload = contact_mapping.to_intacct(row)
         found = existing.get(row["intacct_contact_name"])
         if found is not None and found.get("CUSTOMERID") != row["intacct_customer_id"]:
             plan.rejected.append((row["id"], label, NotPushable(
@@ -285,8 +286,8 @@ def _plan_contacts(connection, hook) -> Plan:
     current: dict[int, dict[str, Any]] = {}
     keys = [str(r["intacct_recordno"]) for r in changed]
     for i in range(0, len(keys), 100):
-        current.update(customer_mapping.contact_versions(list(hook.read_by_query(
-            "CONTACT", list(customer_mapping.CONTACT_FIELDS),
+        current.update(contact_mapping.versions(list(hook.read_by_query(
+            "CONTACT", list(contact_mapping.FIELDS),
             rq.in_("RECORDNO", keys[i : i + 100])))))  # fmt: skip
     for row in changed:
         label = f"bill-to contact {row['intacct_contact_name']} ({row['name']})"
@@ -299,7 +300,7 @@ def _plan_contacts(connection, hook) -> Plan:
                 "Check the contact in Intacct; link the local customer again or delete it.")))
             continue
         _both_ways(plan, "CONTACT", row, label, local, intacct,
-                   customer_mapping.to_contact(row))
+                   contact_mapping.to_intacct(row))
     return plan
 
 
