@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-
 from intacct_sync.mapping import hash_with_children, records, row_hash
 
 
