@@ -12,24 +12,13 @@ Intacct customer's).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
-from intacct_sync.mapping import (
-    TIMESTAMP_FORMAT,
-    Mapped,
-    column,
-    entity,
-    extras,
-    intacct_timestamp,
-    reject,
-    row_hash,
-    unreadable_dates,
-)
-from intacct_sync.mapping.customers import ADDRESS
+from intacct_sync.mapping import Mapped, column, entity, extras, intacct_timestamp
+from intacct_sync.mapping.customers import ADDRESS, addresses, checked
 from intacct_sync.sync_objects import sourced
 
 FIELDS = sourced("customers", customer_source="bill_to_contact")[0].fields
@@ -40,7 +29,6 @@ MAIL = {key: f"MAILADDRESS.{field.rsplit('.', 1)[1]}" for key, field in ADDRESS.
 
 
 def map_records(headers: pd.DataFrame, children: pd.DataFrame | None = None) -> Mapped:
-    address = pd.DataFrame({key: column(headers, field) for key, field in MAIL.items()})
     rows = pd.DataFrame(
         {
             "intacct_recordno": column(headers, "RECORDNO"),
@@ -51,34 +39,16 @@ def map_records(headers: pd.DataFrame, children: pd.DataFrame | None = None) -> 
             "status": column(headers, "STATUS").str.lower(),
             "email": column(headers, "EMAIL1"),
             "entity": entity(headers),
-            "billing_address": [
-                json.dumps({k: v for k, v in r.items() if v}, sort_keys=True)
-                for r in address.to_dict("records")
-            ],
+            "billing_address": addresses(headers, MAIL),
             "custom_fields": extras(headers, USED),
             "intacct_whenmodified": intacct_timestamp(headers, "WHENMODIFIED"),
         }
     )
     rows = rows[rows["intacct_customer_id"].notna()]  # on no customer's list: not a customer
-    rows, rejected = reject(
-        rows,
-        rows["name"].isna(),
-        rows["intacct_recordno"],
-        "CONTACT has no PRINTAS (print as)",
+    return checked(
+        rows, headers, "CONTACT", "PRINTAS (print as)",
         "Give the contact a print-as name in Intacct; it is synced on its next change.",
-    )
-    rows, more = reject(
-        rows,
-        ~rows["status"].isin(["active", "inactive"]),
-        rows["intacct_recordno"],
-        "CONTACT STATUS is neither active nor inactive",
-        "Check the contact's status in Intacct.",
-    )
-    rows, dates = unreadable_dates(
-        rows, headers, {"intacct_whenmodified": ("WHENMODIFIED", TIMESTAMP_FORMAT)}
-    )
-    rows = rows.assign(row_hash=row_hash(rows, list(rows.columns)))
-    return Mapped(rows=rows, rejected=rejected + more + dates)
+    )  # fmt: skip
 
 
 # -- push: ar.customers → CONTACT -------------------------------------------------------------

@@ -34,8 +34,39 @@ ADDRESS = {
 USED = set(OBJECTS["customers"].fields)
 
 
+def addresses(headers: pd.DataFrame, fields: Mapping[str, str]) -> list[str]:
+    """The billing address of each record as JSON ({key: value given}), keys from `fields`."""
+    address = pd.DataFrame({key: column(headers, field) for key, field in fields.items()})
+    return [json.dumps({k: v for k, v in r.items() if v}, sort_keys=True) for r in records(address)]
+
+
+def checked(rows: pd.DataFrame, headers: pd.DataFrame, intacct_object: str,
+            name_field: str, name_hint: str) -> Mapped:
+    """The rules every customer row follows, whichever Intacct object it came from (CUSTOMER
+    or a bill-to CONTACT): a name, a known status, readable dates, and its row hash."""
+    rows, rejected = reject(
+        rows,
+        rows["name"].isna(),
+        rows["intacct_recordno"],
+        f"{intacct_object} has no {name_field}",
+        name_hint,
+    )
+    label = intacct_object.lower()
+    rows, more = reject(
+        rows,
+        ~rows["status"].isin(["active", "inactive"]),
+        rows["intacct_recordno"],
+        f"{intacct_object} STATUS is neither active nor inactive",
+        f"Check the {label}'s status in Intacct.",
+    )
+    rows, dates = unreadable_dates(
+        rows, headers, {"intacct_whenmodified": ("WHENMODIFIED", TIMESTAMP_FORMAT)}
+    )
+    rows = rows.assign(row_hash=row_hash(rows, list(rows.columns)))
+    return Mapped(rows=rows, rejected=rejected + more + dates)
+
+
 def map_records(headers: pd.DataFrame, children: pd.DataFrame | None = None) -> Mapped:
-    address = pd.DataFrame({key: column(headers, field) for key, field in ADDRESS.items()})
     rows = pd.DataFrame(
         {
             "intacct_recordno": column(headers, "RECORDNO"),
@@ -46,33 +77,15 @@ def map_records(headers: pd.DataFrame, children: pd.DataFrame | None = None) -> 
             "email": column(headers, "DISPLAYCONTACT.EMAIL1"),
             "currency": column(headers, "CURRENCY"),
             "entity": entity(headers),
-            "billing_address": [
-                json.dumps({k: v for k, v in r.items() if v}, sort_keys=True)
-                for r in records(address)
-            ],
+            "billing_address": addresses(headers, ADDRESS),
             "custom_fields": extras(headers, USED),
             "intacct_whenmodified": intacct_timestamp(headers, "WHENMODIFIED"),
         }
     )
-    rows, rejected = reject(
-        rows,
-        rows["name"].isna(),
-        rows["intacct_recordno"],
-        "CUSTOMER has no NAME",
+    return checked(
+        rows, headers, "CUSTOMER", "NAME",
         "Give the customer a name in Intacct; it is synced on its next change.",
-    )
-    rows, more = reject(
-        rows,
-        ~rows["status"].isin(["active", "inactive"]),
-        rows["intacct_recordno"],
-        "CUSTOMER STATUS is neither active nor inactive",
-        "Check the customer's status in Intacct.",
-    )
-    rows, dates = unreadable_dates(
-        rows, headers, {"intacct_whenmodified": ("WHENMODIFIED", TIMESTAMP_FORMAT)}
-    )
-    rows = rows.assign(row_hash=row_hash(rows, list(rows.columns)))
-    return Mapped(rows=rows, rejected=rejected + more + dates)
+    )  # fmt: skip
 
 
 # -- push: ar.customers → CUSTOMER ----------------------------------------------------------
