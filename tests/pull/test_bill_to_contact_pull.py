@@ -5,28 +5,19 @@ their (CUSTOMERID, BILLTO.CONTACTNAME). Checked against the sandbox's own record
 
 from __future__ import annotations
 
-from intacct_sync.pull.extract import IntacctExtractOperator
 from intacct_sync.pull.map_and_load import map_and_load
 from intacct_sync.pull.reactivation import reactivated_recordnos
 from intacct_sync.sync_objects import OBJECTS, sourced
 
 from tests.ground_truth import all_records, sandbox_post
-from tests.pull.test_pull_pipeline import COMPANY_TZ, _query
+from tests.pull.test_pull_pipeline import COMPANY_TZ, _query, land
 
 CONTACTS = sourced("customers", customer_source="bill_to_contact")[0]
 
 
 def _pull(connection, run_id: str, obj) -> object:
     """The hourly extract (a full read), map and load of one registry entry."""
-    IntacctExtractOperator(
-        task_id=f"extract_{obj.name}",
-        object_name=obj.name,
-        intacct_object=obj.intacct_object,
-        docparid=obj.docparid,
-        fields=list(obj.fields),
-        landing_run_id=run_id,
-        children=obj.children.spec() if obj.children else None,
-    ).execute({})
+    land(run_id, obj)
     return map_and_load(connection, obj, run_id, batch_size=400, company_tz=COMPANY_TZ)
 
 

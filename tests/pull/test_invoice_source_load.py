@@ -9,14 +9,13 @@ import pandas as pd
 from intacct_sync.intacct.hook import IntacctHook
 from intacct_sync.mapping import ar_documents
 from intacct_sync.monitoring import tieout
-from intacct_sync.pull.extract import IntacctExtractOperator
 from intacct_sync.pull.loading import load
 from intacct_sync.pull.map_and_load import map_and_load
 from intacct_sync.pull.versions import stamp
 from intacct_sync.sync_objects import OBJECTS, sourced
 
 from tests.ground_truth import all_records
-from tests.pull.test_pull_pipeline import COMPANY_TZ, _query
+from tests.pull.test_pull_pipeline import COMPANY_TZ, _query, land
 
 AR_OBJECTS = {"invoices": "ARINVOICE", "credit_notes": "ARADJUSTMENT"}
 CENT = Decimal("0.01")
@@ -27,15 +26,7 @@ def _pull(run_id: str, connection, invoice_source: str) -> None:
     for name in ("customers", "invoices", "credit_notes"):
         for obj in sourced(name, invoice_source):
             landing = f"{run_id}-{obj.source}"  # one landing per source: RECORDNOs may collide
-            IntacctExtractOperator(
-                task_id=f"extract_{name}_{obj.source}",
-                object_name=name,
-                intacct_object=obj.intacct_object,
-                docparid=obj.docparid,
-                fields=list(obj.fields),
-                landing_run_id=landing,
-                children=obj.children.spec() if obj.children else None,
-            ).execute({})
+            land(landing, obj)
             map_and_load(connection, obj, landing, batch_size=400, company_tz=COMPANY_TZ)
 
 

@@ -15,19 +15,23 @@ ORDER = ("customers", "invoices", "credit_notes", "payments")
 COMPANY_TZ = ZoneInfo("America/Los_Angeles")  # the test connection's (tests/conftest.py)
 
 
-def _extract(run_id: str, name: str):
-    """The extract task of one object: land its records for `run_id`."""
-    obj = OBJECTS[name]
+def land(run_id: str, obj) -> None:
+    """The extract task of one registry entry (any source): land its records for `run_id`."""
     IntacctExtractOperator(
-        task_id=f"extract_{name}",
-        object_name=name,
+        task_id=f"extract_{obj.name}_{obj.source}",
+        object_name=obj.name,
         intacct_object=obj.intacct_object,
         docparid=obj.docparid,
         fields=list(obj.fields),
         landing_run_id=run_id,
         children=obj.children.spec() if obj.children else None,
     ).execute({})
-    return obj
+
+
+def _extract(run_id: str, name: str):
+    """The extract task of one object, as registered: land its records for `run_id`."""
+    land(run_id, OBJECTS[name])
+    return OBJECTS[name]
 
 
 def _pull(run_id: str, connection, names: tuple[str, ...] = ORDER, hook=None) -> dict:

@@ -5,7 +5,8 @@ URIs use the private `x-intacct` scheme: Airflow normalises any other scheme thr
 installed provider's URI handlers, which imports `airflow.models` and SQLAlchemy at parse
 time (about a third of a DAG file's parse cost, bench/bench_parse.py). Airflow identifies an
 asset by (name, uri); these pairs replaced the earlier (`intacct://…`, `intacct://…`) ones
-together, so no new asset collides with an old active one, and the scheduler orphans the old.
+together, so no new asset shares a name or a URI with an old one (the old ones simply stop
+being referenced; an upgrade of a running deployment was not tried).
 """
 
 from __future__ import annotations
