@@ -292,7 +292,10 @@ class Store:
             first = seg.first_recordno
             ent = seg.entity
             make = seg.make
-            for i in range(lo, hi):
+            members = rn_hint.members if rn_hint is not None else None
+            indices = (range(lo, hi) if members is None
+                       else sorted(m - first for m in members if lo <= m - first < hi))
+            for i in indices:
                 rn = first + i
                 if rn in overlay:
                     continue

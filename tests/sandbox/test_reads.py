@@ -86,6 +86,15 @@ QUERY_CASES: list[tuple[str, str, Callable[[dict], bool]]] = [
     ("ARINVOICE", "WHENMODIFIED IS NULL", lambda r: r["WHENMODIFIED"] is None),
     ("ARINVOICE", "RECORDNO > 1100 AND RECORDNO < 1200 AND CURRENCY <> 'USD'",
      lambda r: 1100 < r["RECORDNO"] < 1200 and r["CURRENCY"] != "USD"),
+    # a key lookup (the balance refresh): listed keys only, one of them missing, one excluded
+    ("ARINVOICE", "RECORDNO IN (1005, '1107', 1450, 99999999) AND RECORDNO > 1006",
+     lambda r: r["RECORDNO"] in (1107, 1450)),
+    ("ARINVOICE", "RECORDNO IN (1005, 1107) OR RECORDNO = 1300",
+     lambda r: r["RECORDNO"] in (1005, 1107, 1300)),
+    ("ARINVOICE", "RECORDNO NOT IN (1005, 1007) AND RECORDNO < 1010",
+     lambda r: r["RECORDNO"] < 1010 and r["RECORDNO"] not in (1005, 1007)),
+    ("ARINVOICE", "RECORDNO IN (1005, 1107, 1450) AND CURRENCY = 'USD'",
+     lambda r: r["RECORDNO"] in (1005, 1107, 1450) and r["CURRENCY"] == "USD"),
 ]
 
 
